@@ -1,0 +1,325 @@
+//! Generates the Rust client from `openapi.json`.
+//!
+//! Two outputs land in `OUT_DIR/codegen.rs` (never committed, never edited):
+//! - progenitor's client (types, builders, `Client`), from the operations that
+//!   use the API host's bearer auth; the token endpoint and hand-written
+//!   operations (`x-bsa-handwritten`) are described in the spec but served by
+//!   hand-written code in `src/`;
+//! - `dispatch`, a table from every generated operation id to its builder,
+//!   read back from progenitor's own output so the argument types always match.
+//!   The Python and Node bindings call operations through it.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use serde_json::Value;
+
+const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+fn main() {
+    // BSA_LMS_OPENAPI builds the SDK from another revision of the spec (tests of
+    // spec changes use it); normally the committed openapi.json is used.
+    println!("cargo:rerun-if-env-changed=BSA_LMS_OPENAPI");
+    let path = std::env::var("BSA_LMS_OPENAPI").unwrap_or_else(|_| "openapi.json".to_owned());
+    println!("cargo:rerun-if-changed={path}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    let mut doc: Value = serde_json::from_str(&text).expect("openapi.json is not valid JSON");
+    check_rules(&doc);
+    keep_generated_operations(&mut doc);
+    let pages = page_impls(&doc);
+
+    let spec = serde_json::from_value(doc).expect("openapi.json is not an OpenAPI 3.0 document");
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_hooks(HooksMode::Expected)
+        .with_inner_type("crate::transport::Shared".parse().unwrap())
+        .with_derive("PartialEq");
+    let tokens = Generator::new(&settings)
+        .generate_tokens(&spec)
+        .unwrap_or_else(|e| panic!("progenitor rejected openapi.json: {e}"));
+    let file: syn::File = syn::parse2(tokens).expect("progenitor output parses");
+    let dispatch = dispatch_source(&file);
+    let extra: syn::File =
+        syn::parse_str(&format!("{dispatch}\n{pages}")).expect("dispatch code parses");
+    let code = format!(
+        "{}\n{}",
+        prettyplease::unparse(&file),
+        prettyplease::unparse(&extra)
+    );
+    let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("codegen.rs");
+    std::fs::write(out, code).expect("write codegen.rs");
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths").iter() {
+        for method in METHODS {
+            if let Some(op) = item.get(method) {
+                ops.push((method.to_uppercase(), path.clone(), op));
+            }
+        }
+    }
+    ops
+}
+
+/// progenitor panics without naming the operation on some constructs
+/// (TOOLCHAIN.md §2.3); fail first with a message that names it.
+fn check_rules(doc: &Value) {
+    assert_eq!(
+        doc["openapi"].as_str().map(|v| &v[..4]),
+        Some("3.0."),
+        "openapi.json must be 3.0.x"
+    );
+    let mut seen = BTreeSet::new();
+    for (method, path, op) in operations(doc) {
+        let id = op["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path}: missing operationId"));
+        assert!(seen.insert(id.to_owned()), "duplicate operationId {id}");
+        let responses = op["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{id}: no responses"));
+        assert!(
+            !responses.contains_key("default"),
+            "{id}: use 4XX/5XX, not default"
+        );
+        let successes: Vec<_> = responses.keys().filter(|k| k.starts_with('2')).collect();
+        assert_eq!(
+            successes.len(),
+            1,
+            "{id}: exactly one success response, found {successes:?}"
+        );
+        if op["x-bsa-handwritten"] != Value::Bool(true)
+            && let Some(content) = op["requestBody"]["content"].as_object()
+        {
+            let types: Vec<_> = content.keys().collect();
+            assert_eq!(
+                types,
+                ["application/json"],
+                "{id}: JSON request bodies only"
+            );
+        }
+    }
+}
+
+/// Operations on the API host with bearer auth go to progenitor. The token
+/// endpoint (Basic auth, other host) belongs to the token manager, and
+/// multipart operations are written by hand (`x-bsa-handwritten`).
+fn keep_generated_operations(doc: &mut Value) {
+    let default_security = doc["security"].clone();
+    for item in doc["paths"].as_object_mut().unwrap().values_mut() {
+        let item = item.as_object_mut().unwrap();
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let security = op.get("security").unwrap_or(&default_security);
+            let bearer = security
+                .as_array()
+                .is_some_and(|s| s.iter().any(|req| req.get("bearerAuth").is_some()));
+            if !bearer || op["x-bsa-handwritten"] == Value::Bool(true) {
+                item.remove(method);
+            }
+        }
+    }
+    doc["paths"].as_object_mut().unwrap().retain(|_, item| {
+        item.as_object()
+            .unwrap()
+            .keys()
+            .any(|k| METHODS.contains(&k.as_str()))
+    });
+}
+
+/// Every schema shaped like the pagination envelope (`items` array + `total`)
+/// gets a `Page` impl, so `paginate` works on every list the spec declares.
+fn page_impls(doc: &Value) -> String {
+    let mut out = String::new();
+    let Some(schemas) = doc["components"]["schemas"].as_object() else {
+        return out;
+    };
+    for (name, schema) in schemas {
+        let props = &schema["properties"];
+        let Some(item_ref) = props["items"]["items"]["$ref"].as_str() else {
+            continue;
+        };
+        if props.get("total").is_none() {
+            continue;
+        }
+        let item = item_ref.rsplit('/').next().unwrap();
+        let required = |field: &str| {
+            schema["required"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|v| v == field))
+        };
+        let number = |json: &str, rust: &str| match (props.get(json).is_some(), required(json)) {
+            (false, _) => "None".to_owned(),
+            (true, true) => format!("i64::try_from(self.{rust}).ok()"),
+            (true, false) => format!("self.{rust}.and_then(|v| i64::try_from(v).ok())"),
+        };
+        writeln!(
+            out,
+            "impl crate::pagination::Page for types::{name} {{\n\
+             type Item = types::{item};\n\
+             fn into_items(self) -> Vec<Self::Item> {{ self.items }}\n\
+             fn total(&self) -> Option<i64> {{ {} }}\n\
+             fn rows_per_page(&self) -> Option<i64> {{ {} }}\n}}",
+            number("total", "total"),
+            number("rowsPerPage", "rows_per_page"),
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// One builder setter: the argument name and the Rust type it converts into.
+struct Setter {
+    name: String,
+    target: String,
+}
+
+fn dispatch_source(file: &syn::File) -> String {
+    // `impl Client { pub fn get_loan(&self) -> builder::GetLoan<'_> }`
+    let mut ops: Vec<(String, String)> = Vec::new();
+    for item in &file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() || !type_is(&imp.self_ty, "Client") {
+            continue;
+        }
+        for it in &imp.items {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            if let syn::ReturnType::Type(_, ty) = &f.sig.output {
+                let ret = quote_type(ty);
+                if let Some(rest) = ret.strip_prefix("builder::") {
+                    let builder = rest.split('<').next().unwrap().to_owned();
+                    ops.push((f.sig.ident.to_string(), builder));
+                }
+            }
+        }
+    }
+    let setters = builder_setters(file);
+
+    let mut out = String::from(
+        "/// Calls an operation by its snake_case id with JSON arguments (generated from openapi.json).\n\
+         pub mod dispatch {\n\
+         #[allow(unused_imports)]\n\
+         use super::{types, Client};\n\
+         use crate::dispatch::{respond, unknown_operation, Args};\n\n\
+         /// Every operation `call` knows, in spec order.\n\
+         pub const OPERATIONS: &[&str] = &[\n",
+    );
+    for (name, _) in &ops {
+        writeln!(out, "    {name:?},").unwrap();
+    }
+    out.push_str(
+        "];\n\n\
+         pub async fn call(client: &Client, operation: &str, mut args: Args) \
+         -> Result<serde_json::Value, crate::Error> {\n\
+         match operation {\n",
+    );
+    for (name, builder) in &ops {
+        writeln!(
+            out,
+            "    {name:?} => {{\n        let mut b = client.{name}();"
+        )
+        .unwrap();
+        for s in setters
+            .iter()
+            .filter(|(b, _)| b == builder)
+            .flat_map(|(_, s)| s)
+        {
+            writeln!(
+                out,
+                "        if let Some(v) = args.take::<{}>({:?})? {{ b = b.{}(v); }}",
+                s.target, s.name, s.name
+            )
+            .unwrap();
+        }
+        out.push_str("        args.finish()?;\n        respond(b.send().await)\n    }\n");
+    }
+    out.push_str("    _ => Err(unknown_operation(operation)),\n}\n}\n}\n");
+    out
+}
+
+/// Reads `impl<'a> GetLoan<'a> { pub fn loan_id<V>(self, value: V) -> Self where V: TryInto<T> }`
+/// from progenitor's `builder` module.
+fn builder_setters(file: &syn::File) -> Vec<(String, Vec<Setter>)> {
+    let mut result = Vec::new();
+    for item in &file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "builder" {
+            continue;
+        }
+        let Some((_, items)) = &m.content else {
+            continue;
+        };
+        for item in items {
+            let syn::Item::Impl(imp) = item else { continue };
+            if imp.trait_.is_some() {
+                continue;
+            }
+            let builder = quote_type(&imp.self_ty)
+                .split('<')
+                .next()
+                .unwrap()
+                .trim()
+                .to_owned();
+            let mut setters = Vec::new();
+            for it in &imp.items {
+                let syn::ImplItem::Fn(f) = it else { continue };
+                let Some(wc) = &f.sig.generics.where_clause else {
+                    continue;
+                };
+                let target = wc.predicates.iter().find_map(|p| {
+                    let syn::WherePredicate::Type(pt) = p else {
+                        return None;
+                    };
+                    pt.bounds.iter().find_map(|b| {
+                        let syn::TypeParamBound::Trait(tb) = b else {
+                            return None;
+                        };
+                        let seg = tb.path.segments.last()?;
+                        if seg.ident != "TryInto" {
+                            return None;
+                        }
+                        let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+                            return None;
+                        };
+                        args.args.iter().find_map(|a| match a {
+                            syn::GenericArgument::Type(t) => Some(quote_type(t)),
+                            _ => None,
+                        })
+                    })
+                });
+                if let Some(target) = target {
+                    setters.push(Setter {
+                        name: f.sig.ident.to_string(),
+                        target,
+                    });
+                }
+            }
+            result.push((builder, setters));
+        }
+    }
+    result
+}
+
+fn type_is(ty: &syn::Type, name: &str) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.is_ident(name))
+}
+
+fn quote_type(ty: &syn::Type) -> String {
+    // prettyplease formats items, not bare types: wrap the type in an alias.
+    let file: syn::File = syn::parse_quote!(type T = #ty;);
+    let text = prettyplease::unparse(&file);
+    let body = text
+        .trim()
+        .trim_start_matches("type T = ")
+        .trim_end_matches(';');
+    body.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+}

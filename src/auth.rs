@@ -1,0 +1,349 @@
+//! The token manager: mints JWTs with HTTP Basic on the token host, caches
+//! them, refreshes them before they expire, re-mints once after a 401, and can
+//! rotate them in the background (REFERENCE §2.4).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderValue;
+use tokio::sync::{Mutex, Notify};
+
+use crate::config::Secret;
+use crate::error::{AuthReason, Error};
+use crate::jwt;
+use crate::retry::{self, Outcome, RetryPolicy, Safety};
+
+/// A bearer token with its ready-made `Authorization` value.
+#[derive(Clone)]
+pub(crate) struct Token {
+    value: Secret,
+    header: HeaderValue,
+    expires_at: Option<i64>,
+    /// Refresh once fewer than this many seconds remain.
+    refresh_within: i64,
+}
+
+impl Token {
+    fn new(value: String, threshold: Duration) -> Result<Self, Error> {
+        let mut header = HeaderValue::try_from(format!("Bearer {value}")).map_err(|_| {
+            Error::authentication(
+                AuthReason::InvalidResponse,
+                "the token contains characters not allowed in a header",
+            )
+        })?;
+        header.set_sensitive(true);
+        let expires_at = jwt::expiry(&value);
+        // A token that lives shorter than the threshold would be re-minted on
+        // every call; refresh such tokens at half their remaining life instead.
+        let lifetime = expires_at.map_or(i64::MAX, |exp| exp - now());
+        let refresh_within = (threshold.as_secs() as i64).min(lifetime / 2).max(0);
+        Ok(Self {
+            value: Secret::new(value),
+            header,
+            expires_at,
+            refresh_within,
+        })
+    }
+
+    pub(crate) fn header(&self) -> &HeaderValue {
+        &self.header
+    }
+
+    pub(crate) fn secret(&self) -> &str {
+        self.value.expose()
+    }
+
+    fn is_fresh(&self, now: i64) -> bool {
+        self.expires_at
+            .is_none_or(|exp| exp - now > self.refresh_within)
+    }
+
+    fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|exp| exp <= now)
+    }
+}
+
+/// How the client authenticates.
+pub(crate) enum Auth {
+    /// Email and password: tokens are minted on the token host.
+    Credentials {
+        email: String,
+        password: Secret,
+        auth_url: String,
+    },
+    /// A token used as given; a 401 is final.
+    Static,
+}
+
+pub(crate) struct TokenManager {
+    auth: Auth,
+    http: reqwest::Client,
+    threshold: Duration,
+    retry: RetryPolicy,
+    cached: RwLock<Option<Token>>,
+    /// Held while minting, so concurrent callers wait for one mint (single-flight).
+    minting: Mutex<()>,
+    mints: AtomicU64,
+    rotation: Option<Duration>,
+    rotation_started: AtomicBool,
+    stop: Arc<Notify>,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mode = match &self.auth {
+            Auth::Credentials {
+                email, auth_url, ..
+            } => format!("credentials({email} @ {auth_url})"),
+            Auth::Static => "static token".to_owned(),
+        };
+        f.debug_struct("TokenManager")
+            .field("mode", &mode)
+            .field("refresh_threshold", &self.threshold)
+            .field("mints", &self.mints.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenManager {
+    pub(crate) fn new(
+        auth: Auth,
+        initial: Option<String>,
+        http: reqwest::Client,
+        threshold: Duration,
+        retry: RetryPolicy,
+        rotation: Option<Duration>,
+    ) -> Result<Self, Error> {
+        let cached = initial.map(|t| Token::new(t, threshold)).transpose()?;
+        Ok(Self {
+            auth,
+            http,
+            threshold,
+            retry,
+            cached: RwLock::new(cached),
+            minting: Mutex::new(()),
+            mints: AtomicU64::new(0),
+            rotation,
+            rotation_started: AtomicBool::new(false),
+            stop: Arc::new(Notify::new()),
+        })
+    }
+
+    fn has_credentials(&self) -> bool {
+        matches!(self.auth, Auth::Credentials { .. })
+    }
+
+    fn cached(&self) -> Option<Token> {
+        self.cached
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn store(&self, token: Token) {
+        *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some(token);
+    }
+
+    /// Number of tokens minted so far by this client.
+    pub(crate) fn mints(&self) -> u64 {
+        self.mints.load(Ordering::Relaxed)
+    }
+
+    /// A token for the next request: the cached one while fresh, else a new one.
+    pub(crate) async fn current(self: &Arc<Self>) -> Result<Token, Error> {
+        self.start_rotation();
+        if let Some(token) = self
+            .cached()
+            .filter(|t| t.is_fresh(now()) || !self.has_credentials())
+        {
+            return Ok(token);
+        }
+        let Auth::Credentials { .. } = self.auth else {
+            return Err(Error::authentication(
+                AuthReason::NoCredentials,
+                "no token and no credentials: set a token or an email and password",
+            ));
+        };
+        let _guard = self.minting.lock().await;
+        let stale = match self.cached() {
+            Some(t) if t.is_fresh(now()) => return Ok(t),
+            other => other,
+        };
+        match self.mint().await {
+            Ok(token) => Ok(token),
+            // A token inside the refresh window still works: keep serving
+            // requests with it and try again on the next call.
+            Err(err) => match stale.filter(|t| !t.is_expired(now())) {
+                Some(t) => {
+                    tracing::warn!(error = %err, "proactive token refresh failed; using the current token");
+                    Ok(t)
+                }
+                None => Err(err),
+            },
+        }
+    }
+
+    /// After a 401 on a request sent with the `Authorization` value `rejected`:
+    /// a replacement token, or `None` when the client cannot mint (static token).
+    pub(crate) async fn after_unauthorized_header(
+        &self,
+        rejected: Option<&HeaderValue>,
+    ) -> Result<Option<Token>, Error> {
+        if !self.has_credentials() {
+            return Ok(None);
+        }
+        let _guard = self.minting.lock().await;
+        // Another caller may already have replaced the rejected token.
+        if let Some(current) = self.cached().filter(|t| Some(&t.header) != rejected) {
+            return Ok(Some(current));
+        }
+        self.mint().await.map(Some)
+    }
+
+    /// Mints and caches a token. Callers hold `minting`.
+    async fn mint(&self) -> Result<Token, Error> {
+        let Auth::Credentials {
+            email,
+            password,
+            auth_url,
+        } = &self.auth
+        else {
+            unreachable!("mint is only called with credentials");
+        };
+        let url = format!("{auth_url}/v1/auth/token");
+        let mut retries = 0;
+        let mut internal = 0;
+        loop {
+            let sent = self
+                .http
+                .get(&url)
+                .basic_auth(email, Some(password.expose()))
+                .send()
+                .await;
+            let outcome = match &sent {
+                Ok(resp) => Outcome::Status(resp.status().as_u16()),
+                Err(e) if e.is_connect() => Outcome::NotSent,
+                Err(_) => Outcome::Unknown,
+            };
+            let done = match &sent {
+                Ok(resp) => resp.status().is_success(),
+                Err(_) => false,
+            };
+            if !done
+                && retry::should_retry(&self.retry, Safety::Idempotent, outcome, retries, internal)
+            {
+                let after = sent.as_ref().ok().and_then(crate::transport::retry_after);
+                if let Some(wait) = retry::delay(&self.retry, retries, after, fastrand::f64()) {
+                    tracing::debug!(?outcome, retry = retries + 1, ?wait, "retrying token mint");
+                    tokio::time::sleep(wait).await;
+                    retries += 1;
+                    internal += u32::from(outcome == Outcome::Status(500));
+                    continue;
+                }
+            }
+            let resp = sent.map_err(|e| {
+                Error::authentication(
+                    AuthReason::Unreachable,
+                    format!(
+                        "cannot reach the token host {auth_url}: {}",
+                        Error::from_transport(&e).message()
+                    ),
+                )
+            })?;
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await.map_err(|e| {
+                Error::authentication(
+                    AuthReason::Unreachable,
+                    format!(
+                        "the token host dropped the answer: {}",
+                        Error::from_transport(&e).message()
+                    ),
+                )
+            })?;
+            if !(200..300).contains(&status) {
+                return Err(Error::authentication_response(status, &body));
+            }
+            let value = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("token")?.as_str().map(str::to_owned))
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    Error::authentication(
+                        AuthReason::InvalidResponse,
+                        format!("the token host answered HTTP {status} without a string `token`"),
+                    )
+                })?;
+            let token = Token::new(value, self.threshold)?;
+            self.mints.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(expires_at = ?token.expires_at, "minted a token");
+            self.store(token.clone());
+            return Ok(token);
+        }
+    }
+
+    /// Starts scheduled rotation once, on the runtime of the first call.
+    fn start_rotation(self: &Arc<Self>) {
+        if self.rotation.is_none()
+            || !self.has_credentials()
+            || self.rotation_started.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let weak = Arc::downgrade(self);
+        let stop = self.stop.clone();
+        tokio::spawn(rotate(weak, stop));
+    }
+
+    /// Stops background rotation.
+    pub(crate) fn close(&self) {
+        self.stop.notify_one();
+    }
+}
+
+impl Drop for TokenManager {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+    }
+}
+
+/// Background rotation: mints at the configured interval, or when the cached
+/// token enters its refresh window. Failures back off and never block calls.
+async fn rotate(manager: Weak<TokenManager>, stop: Arc<Notify>) {
+    let mut failures = 0u32;
+    loop {
+        let wait = {
+            let Some(m) = manager.upgrade() else { return };
+            if failures > 0 {
+                Duration::from_secs(1 << failures.min(6))
+            } else {
+                let due = m
+                    .cached()
+                    .and_then(|t| t.expires_at.map(|exp| exp - t.refresh_within - now()));
+                let interval = m.rotation.unwrap_or(Duration::from_secs(3600));
+                due.map_or(interval, |d| {
+                    interval.min(Duration::from_secs(d.max(1) as u64))
+                })
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.notified() => return,
+        }
+        let Some(m) = manager.upgrade() else { return };
+        let _guard = m.minting.lock().await;
+        match m.mint().await {
+            Ok(_) => failures = 0,
+            Err(err) => {
+                failures += 1;
+                tracing::warn!(error = %err, "scheduled token rotation failed");
+            }
+        }
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

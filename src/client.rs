@@ -1,0 +1,55 @@
+//! Hand-written conveniences on the generated [`Client`].
+
+use std::sync::Arc;
+
+use progenitor_client::ClientInfo;
+
+use crate::Client;
+use crate::config::ClientBuilder;
+use crate::error::Error;
+use crate::transport::{CallOptions, Shared};
+
+impl Client {
+    /// Starts building a client; unset values come from `BSA_LMS_*` variables.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from `BSA_LMS_*` environment variables alone.
+    pub fn from_env() -> Result<Self, Error> {
+        ClientBuilder::default().build()
+    }
+
+    /// A cheap copy of this client whose calls use `options` (timeout, retries,
+    /// headers). It shares the token cache and connection pool.
+    pub fn with_options(&self, options: CallOptions) -> Self {
+        let shared = Shared {
+            core: self.inner().core.clone(),
+            options: Arc::new(options),
+        };
+        Self::new_with_client(self.baseurl(), self.client().clone(), shared)
+    }
+
+    /// A bearer token, minted or refreshed as needed (e.g. to hand to another tool).
+    pub async fn access_token(&self) -> Result<String, Error> {
+        Ok(self
+            .inner()
+            .core
+            .tokens
+            .current()
+            .await?
+            .secret()
+            .to_owned())
+    }
+
+    /// Tokens minted by this client (and its copies) so far.
+    pub fn token_mints(&self) -> u64 {
+        self.inner().core.tokens.mints()
+    }
+
+    /// Stops background token rotation; later calls fail with a clear error.
+    /// Dropping the last copy of a client has the same effect.
+    pub fn close(&self) {
+        self.inner().core.close();
+    }
+}

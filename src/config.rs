@@ -1,0 +1,369 @@
+//! Client construction: arguments first, then `BSA_LMS_*` environment
+//! variables, then the documented staging hosts (REFERENCE §1).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::Client;
+use crate::auth::{Auth, TokenManager};
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+use crate::transport::{CallOptions, Core, Shared};
+
+/// Main API host used when neither an argument nor `BSA_LMS_BASE_URL` names one.
+pub const DEFAULT_BASE_URL: &str = "https://api-staging.bsa.ai";
+/// Token host used when neither an argument nor `BSA_LMS_AUTH_URL` names one.
+pub const DEFAULT_AUTH_URL: &str = "https://auth-api.bsa.ai";
+/// Refresh a token once it has less than this left (the documented 7 days).
+pub const DEFAULT_REFRESH_THRESHOLD: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Default total time for one attempt of a request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default time to open a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A string that never shows in `Debug` output, logs or errors.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself; use only to put it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Builds a [`Client`]. Unset values come from the environment, then defaults.
+#[derive(Clone, Debug, Default)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    auth_url: Option<String>,
+    email: Option<String>,
+    password: Option<Secret>,
+    token: Option<Secret>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    headers: Vec<(String, String)>,
+    refresh_threshold: Option<Duration>,
+    rotation: Option<Duration>,
+    allow_insecure_http: bool,
+    user_agent_suffix: Option<String>,
+    ignore_env: bool,
+}
+
+impl ClientBuilder {
+    /// Main API base URL (no path; a trailing `/` is ignored).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    /// Token host base URL.
+    pub fn auth_url(mut self, url: impl Into<String>) -> Self {
+        self.auth_url = Some(url.into());
+        self
+    }
+    /// Partner account: tokens are minted, cached and refreshed automatically.
+    pub fn credentials(mut self, email: impl Into<String>, password: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self.password = Some(Secret::new(password));
+        self
+    }
+    /// A ready token. Without credentials it is used as given and a 401 is final.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Secret::new(token));
+        self
+    }
+    /// Total time for one attempt of a request (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// Time to open a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+    /// Retry policy for transient failures.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+    /// A header sent with every API request.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// Refresh tokens with less than this left (default 7 days).
+    pub fn refresh_threshold(mut self, threshold: Duration) -> Self {
+        self.refresh_threshold = Some(threshold);
+        self
+    }
+    /// Mint a fresh token in the background at least this often (off by default).
+    pub fn rotation_interval(mut self, interval: Duration) -> Self {
+        self.rotation = Some(interval);
+        self
+    }
+    /// Allow plain `http://` to hosts other than loopback (never do this in production).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+    /// Appended to the user agent, e.g. `python/3.11` (used by the bindings).
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+    /// Do not read `BSA_LMS_*` environment variables.
+    pub fn ignore_env(mut self) -> Self {
+        self.ignore_env = true;
+        self
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        if self.ignore_env {
+            return None;
+        }
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+
+    /// Validates the settings and builds the client. Needs no async runtime.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = self
+            .base_url
+            .clone()
+            .or_else(|| self.env("BSA_LMS_BASE_URL"));
+        let base_url = normalize_url(
+            "base_url",
+            base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            self.allow_insecure_http,
+        )?;
+        let auth_url = self
+            .auth_url
+            .clone()
+            .or_else(|| self.env("BSA_LMS_AUTH_URL"));
+        let auth_url = normalize_url(
+            "auth_url",
+            auth_url.as_deref().unwrap_or(DEFAULT_AUTH_URL),
+            self.allow_insecure_http,
+        )?;
+        let email = self.email.clone().or_else(|| self.env("BSA_LMS_EMAIL"));
+        let password = self
+            .password
+            .clone()
+            .or_else(|| self.env("BSA_LMS_PASSWORD").map(Secret::new));
+        let token = self
+            .token
+            .clone()
+            .or_else(|| self.env("BSA_LMS_TOKEN").map(Secret::new));
+        let auth = match (email, password) {
+            (Some(email), Some(password)) => {
+                if email.trim().is_empty() {
+                    return Err(Error::invalid_request(Some("email"), "must not be empty"));
+                }
+                Auth::Credentials {
+                    email,
+                    password,
+                    auth_url,
+                }
+            }
+            (Some(_), None) => {
+                return Err(Error::invalid_request(
+                    Some("password"),
+                    "an email was given without a password (BSA_LMS_PASSWORD)",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::invalid_request(
+                    Some("email"),
+                    "a password was given without an email (BSA_LMS_EMAIL)",
+                ));
+            }
+            (None, None) if token.is_some() => Auth::Static,
+            (None, None) => {
+                return Err(Error::invalid_request(
+                    None,
+                    "no credentials: pass an email and password (or BSA_LMS_EMAIL and BSA_LMS_PASSWORD), or a token (BSA_LMS_TOKEN)",
+                ));
+            }
+        };
+
+        let mut user_agent = format!("bsa-lms/{} rust", env!("CARGO_PKG_VERSION"));
+        if let Some(suffix) = &self.user_agent_suffix {
+            user_agent = format!("{user_agent} {suffix}");
+        }
+        let mut default_headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::try_from(name.as_str()).map_err(|_| {
+                Error::invalid_request(
+                    Some("headers"),
+                    format!("{name:?} is not a valid header name"),
+                )
+            })?;
+            let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+                Error::invalid_request(
+                    Some("headers"),
+                    format!("the value of {name} is not a valid header value"),
+                )
+            })?;
+            default_headers.insert(name, value);
+        }
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        if timeout.is_zero() {
+            return Err(Error::invalid_request(
+                Some("timeout"),
+                "must be greater than zero",
+            ));
+        }
+        // reqwest's default redirect policy drops Authorization when the host
+        // changes, so a token never follows a redirect to another host.
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .default_headers(default_headers)
+            .timeout(timeout)
+            .connect_timeout(connect_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| {
+                Error::invalid_request(None, format!("cannot build the HTTP client: {e}"))
+            })?;
+        let retry = self.retry.unwrap_or_default();
+        let tokens = TokenManager::new(
+            auth,
+            token.map(|t| t.expose().to_owned()),
+            http.clone(),
+            self.refresh_threshold.unwrap_or(DEFAULT_REFRESH_THRESHOLD),
+            retry.clone(),
+            self.rotation,
+        )?;
+        let core = Core::new(Arc::new(tokens), retry);
+        Ok(Client::new_with_client(
+            &base_url,
+            http,
+            Shared::new(Arc::new(core), CallOptions::default()),
+        ))
+    }
+}
+
+/// Checks scheme and host, and strips the trailing `/`.
+fn normalize_url(field: &str, raw: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| Error::invalid_request(Some(field), format!("{raw:?} is not a URL: {e}")))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::invalid_request(Some(field), format!("{raw:?} has no host")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(host) => {}
+        "http" => {
+            return Err(Error::invalid_request(
+                Some(field),
+                format!(
+                    "plain http is only allowed to loopback hosts, not {host:?} (use https, or allow_insecure_http)"
+                ),
+            ));
+        }
+        other => {
+            return Err(Error::invalid_request(
+                Some(field),
+                format!("unsupported scheme {other:?}"),
+            ));
+        }
+    }
+    if url.path() != "/" || url.query().is_some() {
+        return Err(Error::invalid_request(
+            Some(field),
+            format!("{raw:?} must not carry a path or query (paths start with /v1/)"),
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn urls_are_normalized_and_checked() {
+        assert_eq!(
+            normalize_url("base_url", "https://api.example.com/", false).unwrap(),
+            "https://api.example.com"
+        );
+        assert_eq!(
+            normalize_url("base_url", "http://127.0.0.1:8080", false).unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_url("base_url", "http://[::1]:80/", false).unwrap(),
+            "http://[::1]"
+        );
+        assert!(normalize_url("base_url", "http://localhost:1", false).is_ok());
+        let err = normalize_url("base_url", "http://api.example.com", false).unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "base_url");
+        assert!(normalize_url("base_url", "http://api.example.com", true).is_ok());
+        assert!(normalize_url("auth_url", "https://h/v1", false).is_err());
+        assert!(normalize_url("auth_url", "ftp://h", false).is_err());
+        assert!(normalize_url("auth_url", "not a url", false).is_err());
+    }
+
+    #[test]
+    fn missing_credentials_name_the_field() {
+        let err = Client::builder().ignore_env().build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        let err = Client::builder()
+            .ignore_env()
+            .credentials("a@b.c", "")
+            .base_url("https://x")
+            .build();
+        assert!(err.is_ok(), "an empty password is the server's to reject");
+        let builder = ClientBuilder {
+            email: Some("a@b.c".into()),
+            ignore_env: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            builder.build().unwrap_err().field_errors()[0].field,
+            "password"
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let builder = Client::builder()
+            .ignore_env()
+            .credentials("ada@example.com", "hunter2-secret")
+            .token("tok-secret-value");
+        let text = format!("{builder:?}");
+        assert!(
+            !text.contains("hunter2-secret") && !text.contains("tok-secret-value"),
+            "{text}"
+        );
+        let client = builder.base_url("http://127.0.0.1:9").build().unwrap();
+        let text = format!("{client:?}");
+        assert!(
+            !text.contains("hunter2-secret") && !text.contains("tok-secret-value"),
+            "{text}"
+        );
+    }
+}

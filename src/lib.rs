@@ -1,0 +1,51 @@
+//! Rust SDK for the BSA LMS partner API: customers, loan products, loans,
+//! repayments and the loan-transaction family, and the credit scorecard.
+//!
+//! The operations are generated from `openapi.json` by progenitor at build
+//! time; this crate adds what a generator cannot: token handling (mint, cache,
+//! proactive refresh, one re-mint and retry on 401, optional rotation), retries
+//! that never duplicate money movements, typed errors and pagination.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), bsa_lms::Error> {
+//! let client = bsa_lms::Client::builder()
+//!     .credentials("ada@example.com", "correct-horse-battery-staple")
+//!     .build()?;
+//! let loan = client.get_loan_by_external_id().loan_external_id("halotel-tx-12345").send().await?;
+//! println!("{} owes {:?}", loan.id, loan.total_outstanding);
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod client;
+mod config;
+mod dispatch;
+mod error;
+pub mod jwt;
+mod pagination;
+pub mod retry;
+mod transport;
+
+#[allow(
+    unreachable_patterns,
+    unused_imports,
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    rustdoc::all
+)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
+}
+
+pub use config::{
+    ClientBuilder, DEFAULT_AUTH_URL, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_REFRESH_THRESHOLD, DEFAULT_TIMEOUT, Secret,
+};
+pub use dispatch::operations;
+pub use error::{AuthReason, Error, ErrorKind, FieldError};
+pub use generated::{Client, builder, types};
+pub use pagination::{Page, paginate};
+pub use progenitor_client::ResponseValue;
+pub use retry::RetryPolicy;
+pub use transport::{CallOptions, Shared};
