@@ -218,16 +218,18 @@ fn dispatch_source(file: &syn::File) -> String {
          match operation {\n",
     );
     for (name, builder) in &ops {
-        writeln!(
-            out,
-            "    {name:?} => {{\n        let mut b = client.{name}();"
-        )
-        .unwrap();
-        for s in setters
+        let own: Vec<&Setter> = setters
             .iter()
             .filter(|(b, _)| b == builder)
             .flat_map(|(_, s)| s)
-        {
+            .collect();
+        let binding = if own.is_empty() { "b" } else { "mut b" };
+        writeln!(
+            out,
+            "    {name:?} => {{\n        let {binding} = client.{name}();"
+        )
+        .unwrap();
+        for s in own {
             writeln!(
                 out,
                 "        if let Some(v) = args.take::<{}>({:?})? {{ b = b.{}(v); }}",
