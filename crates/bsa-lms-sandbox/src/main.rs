@@ -1,0 +1,130 @@
+//! `bsa-lms-sandbox [--host H] [--port P] [--token-lifetime SECS] [--today YYYY-MM-DD] [--exit-with-stdin]`
+//!
+//! Prints exactly one machine-readable line, `BSA_LMS_SANDBOX_URL=http://127.0.0.1:<port>`, on
+//! stdout, a human banner on stderr, and serves until SIGINT/SIGTERM (or stdin EOF when asked).
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use bsa_lms_sandbox::{Config, Sandbox};
+use chrono::NaiveDate;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::oneshot;
+
+const USAGE: &str = "usage: bsa-lms-sandbox [--host 127.0.0.1] [--port 0] [--token-lifetime SECS] \
+[--today YYYY-MM-DD] [--exit-with-stdin]";
+
+struct Args {
+    config: Config,
+    exit_with_stdin: bool,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut config = Config::default();
+    let mut exit_with_stdin = false;
+    while let Some(arg) = args.next() {
+        // Accept both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or(format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--host" => config.host = value()?,
+            "--port" => config.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--token-lifetime" => {
+                config.token_lifetime_secs = value()?
+                    .parse()
+                    .map_err(|e| format!("--token-lifetime: {e}"))?
+            }
+            "--today" => {
+                let text = value()?;
+                let date = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|e| format!("--today {text}: {e}"))?;
+                config.today = Some(date);
+            }
+            "--exit-with-stdin" => exit_with_stdin = true,
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(Some(Args {
+        config,
+        exit_with_stdin,
+    }))
+}
+
+/// Resolves when stdin reaches EOF. A plain thread does the blocking read: a tokio stdin read
+/// would hold up runtime shutdown until more input arrived.
+fn stdin_closed() -> oneshot::Receiver<()> {
+    let (tx, rx) = oneshot::channel();
+    std::thread::spawn(move || {
+        let mut sink = [0u8; 1024];
+        let mut stdin = std::io::stdin().lock();
+        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+        let _ = tx.send(());
+    });
+    rx
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("bsa-lms-sandbox: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let sandbox = match Sandbox::start(args.config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("bsa-lms-sandbox: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = sandbox.url();
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "BSA_LMS_SANDBOX_URL={url}");
+    let _ = stdout.flush();
+    drop(stdout);
+    eprintln!(
+        "bsa-lms-sandbox: BSA LMS partner API simulator (in memory, offline)\n\
+         \x20 auth base URL (BSA_LMS_AUTH_URL): {url}\n\
+         \x20 API base URL  (BSA_LMS_BASE_URL): {url}\n\
+         \x20 seed account: ada@example.com / correct-horse-battery-staple (ADMIN)\n\
+         \x20 test surface: {url}/_sandbox/...\n\
+         \x20 stop with Ctrl-C"
+    );
+
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("bsa-lms-sandbox: cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
+    let stdin_eof = async {
+        if args.exit_with_stdin {
+            let _ = stdin_closed().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+        _ = stdin_eof => {}
+    }
+    sandbox.shutdown().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,6 @@
+//! The records the simulator stores, and their JSON renderings.
+
+pub mod customer;
+pub mod loan;
+pub mod product;
+pub mod transaction;

@@ -1,0 +1,139 @@
+//! Serving connections: one hyper HTTP/1 connection per accepted socket, each raced against a
+//! kill signal (for the connection-drop faults) and the server's shutdown signal.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tower_service::Service;
+
+use crate::config::Config;
+use crate::routes;
+use crate::state::App;
+
+/// How long shutdown waits for in-flight requests before cutting connections.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Handed to each request so middleware can close the connection it arrived on.
+#[derive(Clone)]
+pub struct ConnectionKill(Arc<Notify>);
+
+impl ConnectionKill {
+    pub fn fire(&self) {
+        // `notify_one` keeps a permit when nobody is waiting yet, so the signal is never lost.
+        self.0.notify_one();
+    }
+}
+
+/// A running sandbox server.
+pub struct Sandbox {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds `config.host:config.port` and starts serving in the background.
+    pub async fn start(config: Config) -> io::Result<Sandbox> {
+        let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        let addr = listener.local_addr()?;
+        let router = routes::router(App::new(config));
+        let (shutdown, signal) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, router, signal));
+        Ok(Sandbox {
+            addr,
+            shutdown,
+            task: Some(task),
+        })
+    }
+
+    /// Base URL of both the auth host and the API host, without a trailing slash.
+    pub fn url(&self) -> String {
+        // A wildcard bind is reachable on loopback; that is the address to hand out.
+        let ip = match self.addr.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ip if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// Stops accepting, lets in-flight requests finish (bounded), and closes every connection.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Dropped without `shutdown()`: still stop the background server.
+        let _ = self.shutdown.send(true);
+    }
+}
+
+async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, router.clone(), shutdown.clone()));
+                }
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            },
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    });
+    if drained.await.is_err() {
+        connections.abort_all();
+    }
+}
+
+async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch::Receiver<bool>) {
+    let _ = stream.set_nodelay(true);
+    let kill = ConnectionKill(Arc::new(Notify::new()));
+    let service_kill = kill.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(service_kill.clone());
+        let mut router = router.clone();
+        async move { Ok::<_, Infallible>(router.call(req).await.unwrap_or_else(|e| match e {})) }
+    });
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let mut draining = *shutdown.borrow();
+    if draining {
+        connection.as_mut().graceful_shutdown();
+    }
+    loop {
+        tokio::select! {
+            // Checked first: once a fault fires, the connection must die before the pending
+            // response could ever be written.
+            biased;
+            _ = kill.0.notified() => return,
+            _ = connection.as_mut() => return,
+            _ = shutdown.changed(), if !draining => {
+                draining = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
