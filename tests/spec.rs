@@ -8,118 +8,71 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
 
 /// `METHOD path operationId`, and the operation's provenance tag (REFERENCE §0.2,
 /// §2.2, §4.3, §5.2, §6.3, §7.2, §8): every operation of the reference, in both
 /// path forms wherever it lists both.
+#[rustfmt::skip]
 const INVENTORY: &[(&str, &str, &str, Option<&str>)] = &[
     // §2.2
-    ("GET", "/v1/auth/token", "mintToken", None),
+    ("GET",    "/v1/auth/token",                                                            "mintToken",                              None),
     // §4.3
-    ("POST", "/v1/customers", "createCustomer", None),
-    ("GET", "/v1/customers", "listCustomers", None),
-    ("GET", "/v1/customers/{customer_id}", "getCustomer", None),
-    ("GET", "/v1/customers/external/{customer_external_id}", "getCustomerByExternalId", None),
-    ("PUT", "/v1/customers/{customer_id}", "updateCustomer", None),
-    ("PUT", "/v1/customers/external/{customer_external_id}", "updateCustomerByExternalId", None),
-    ("DELETE", "/v1/customers/{customer_id}", "deleteCustomer", None),
-    ("DELETE", "/v1/customers/external/{customer_external_id}", "deleteCustomerByExternalId", None),
-    ("POST", "/v1/customers/{customer_id}/close", "closeCustomer", None),
-    ("POST", "/v1/customers/external/{customer_external_id}/close", "closeCustomerByExternalId", None),
+    ("POST",   "/v1/customers",                                                             "createCustomer",                         None),
+    ("GET",    "/v1/customers",                                                             "listCustomers",                          None),
+    ("GET",    "/v1/customers/{customer_id}",                                               "getCustomer",                            None),
+    ("GET",    "/v1/customers/external/{customer_external_id}",                             "getCustomerByExternalId",                None),
+    ("PUT",    "/v1/customers/{customer_id}",                                               "updateCustomer",                         None),
+    ("PUT",    "/v1/customers/external/{customer_external_id}",                             "updateCustomerByExternalId",             None),
+    ("DELETE", "/v1/customers/{customer_id}",                                               "deleteCustomer",                         None),
+    ("DELETE", "/v1/customers/external/{customer_external_id}",                             "deleteCustomerByExternalId",             None),
+    ("POST",   "/v1/customers/{customer_id}/close",                                         "closeCustomer",                          None),
+    ("POST",   "/v1/customers/external/{customer_external_id}/close",                       "closeCustomerByExternalId",              None),
     // §5.2 (the endpoint is current; its response shape is tagged old)
-    ("GET", "/v1/loan-products", "listLoanProducts", None),
+    ("GET",    "/v1/loan-products",                                                         "listLoanProducts",                       None),
     // §6.3
-    ("POST", "/v1/loans", "createLoan", None),
-    ("GET", "/v1/loans", "listLoans", None),
-    ("GET", "/v1/loans/{loan_id}", "getLoan", None),
-    ("GET", "/v1/loans/external/{loan_external_id}", "getLoanByExternalId", None),
-    ("PUT", "/v1/loans/{loan_id}", "updateLoan", None),
-    ("DELETE", "/v1/loans/{loan_id}", "deleteLoan", None),
-    ("DELETE", "/v1/loans/external/{loan_external_id}", "deleteLoanByExternalId", None),
-    ("POST", "/v1/loans/{loan_id}/undo-disbursal", "undoLoanDisbursal", None),
-    ("POST", "/v1/loans/external/{loan_external_id}/undo-disbursal", "undoLoanDisbursalByExternalId", None),
-    ("POST", "/v1/loans/{loan_id}/undo-approval", "undoLoanApproval", None),
-    ("POST", "/v1/loans/external/{loan_external_id}/undo-approval", "undoLoanApprovalByExternalId", None),
-    ("POST", "/v1/loans/{loan_id}/adjust-disbursement-date", "adjustLoanDisbursementDate", None),
-    (
-        "POST",
-        "/v1/loans/external/{loan_external_id}/adjust-disbursement-date",
-        "adjustLoanDisbursementDateByExternalId",
-        None,
-    ),
-    ("POST", "/v1/loans/{loan_id}/writeoff", "writeOffLoan", Some("alt")),
-    ("POST", "/v1/loans/{loan_id}/rollback", "rollbackLoan", Some("alt")),
-    ("POST", "/v1/loans/external/{loan_external_id}/rollback", "rollbackLoanByExternalId", Some("alt")),
+    ("POST",   "/v1/loans",                                                                 "createLoan",                             None),
+    ("GET",    "/v1/loans",                                                                 "listLoans",                              None),
+    ("GET",    "/v1/loans/{loan_id}",                                                       "getLoan",                                None),
+    ("GET",    "/v1/loans/external/{loan_external_id}",                                     "getLoanByExternalId",                    None),
+    ("PUT",    "/v1/loans/{loan_id}",                                                       "updateLoan",                             None),
+    ("DELETE", "/v1/loans/{loan_id}",                                                       "deleteLoan",                             None),
+    ("DELETE", "/v1/loans/external/{loan_external_id}",                                     "deleteLoanByExternalId",                 None),
+    ("POST",   "/v1/loans/{loan_id}/undo-disbursal",                                        "undoLoanDisbursal",                      None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/undo-disbursal",                      "undoLoanDisbursalByExternalId",          None),
+    ("POST",   "/v1/loans/{loan_id}/undo-approval",                                         "undoLoanApproval",                       None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/undo-approval",                       "undoLoanApprovalByExternalId",           None),
+    ("POST",   "/v1/loans/{loan_id}/adjust-disbursement-date",                              "adjustLoanDisbursementDate",             None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/adjust-disbursement-date",            "adjustLoanDisbursementDateByExternalId", None),
+    ("POST",   "/v1/loans/{loan_id}/writeoff",                                              "writeOffLoan",                           Some("alt")),
+    ("POST",   "/v1/loans/{loan_id}/rollback",                                              "rollbackLoan",                           Some("alt")),
+    ("POST",   "/v1/loans/external/{loan_external_id}/rollback",                            "rollbackLoanByExternalId",               Some("alt")),
     // §7.2
-    ("POST", "/v1/loans/{loan_id}/repayments", "createRepayment", None),
-    ("POST", "/v1/loans/external/{loan_external_id}/repayments", "createRepaymentByExternalId", None),
-    ("GET", "/v1/loans/{loan_id}/repayments", "listRepayments", Some("inferred")),
-    ("GET", "/v1/loans/external/{loan_external_id}/repayments", "listRepaymentsByExternalId", Some("alt")),
-    ("GET", "/v1/loans/{loan_id}/repayments/{transaction_id}", "getRepayment", None),
-    (
-        "GET",
-        "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}",
-        "getRepaymentByExternalId",
-        None,
-    ),
-    ("POST", "/v1/loans/{loan_id}/repayments/waive-interest", "waiveInterest", Some("old")),
-    (
-        "POST",
-        "/v1/loans/external/{loan_external_id}/repayments/waive-interest",
-        "waiveInterestByExternalId",
-        Some("alt"),
-    ),
-    ("POST", "/v1/loans/{loan_id}/repayments/recover", "createRecoveryPayment", Some("old")),
-    (
-        "POST",
-        "/v1/loans/external/{loan_external_id}/repayments/recover",
-        "createRecoveryPaymentByExternalId",
-        Some("alt"),
-    ),
-    ("POST", "/v1/loans/{loan_id}/repayments/refund", "createRefund", Some("old")),
-    (
-        "POST",
-        "/v1/loans/external/{loan_external_id}/repayments/refund",
-        "createRefundByExternalId",
-        Some("alt"),
-    ),
-    (
-        "POST",
-        "/v1/loans/{loan_id}/repayments/credit-balance-refund",
-        "createCreditBalanceRefund",
-        Some("alt"),
-    ),
-    (
-        "POST",
-        "/v1/loans/external/{loan_external_id}/repayments/credit-balance-refund",
-        "createCreditBalanceRefundByExternalId",
-        Some("alt"),
-    ),
-    ("POST", "/v1/loans/{loan_id}/repayments/charge-off", "chargeOffLoan", Some("old")),
-    (
-        "POST",
-        "/v1/loans/external/{loan_external_id}/repayments/charge-off",
-        "chargeOffLoanByExternalId",
-        Some("alt"),
-    ),
-    ("POST", "/v1/loans/{loan_id}/repayments/{transaction_id}/adjust", "adjustTransaction", Some("old")),
-    (
-        "POST",
-        "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust",
-        "adjustTransactionByExternalId",
-        Some("alt"),
-    ),
-    ("POST", "/v1/loans/{loan_id}/repayments/{transaction_id}/reverse", "reverseTransaction", Some("old")),
-    (
-        "POST",
-        "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse",
-        "reverseTransactionByExternalId",
-        Some("alt"),
-    ),
+    ("POST",   "/v1/loans/{loan_id}/repayments",                                            "createRepayment",                        None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments",                          "createRepaymentByExternalId",            None),
+    ("GET",    "/v1/loans/{loan_id}/repayments",                                            "listRepayments",                         Some("inferred")),
+    ("GET",    "/v1/loans/external/{loan_external_id}/repayments",                          "listRepaymentsByExternalId",             Some("alt")),
+    ("GET",    "/v1/loans/{loan_id}/repayments/{transaction_id}",                           "getRepayment",                           None),
+    ("GET",    "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}",         "getRepaymentByExternalId",               None),
+    ("POST",   "/v1/loans/{loan_id}/repayments/waive-interest",                             "waiveInterest",                          Some("old")),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/waive-interest",           "waiveInterestByExternalId",              Some("alt")),
+    ("POST",   "/v1/loans/{loan_id}/repayments/recover",                                    "createRecoveryPayment",                  Some("old")),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/recover",                  "createRecoveryPaymentByExternalId",      Some("alt")),
+    ("POST",   "/v1/loans/{loan_id}/repayments/refund",                                     "createRefund",                           Some("old")),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/refund",                   "createRefundByExternalId",               Some("alt")),
+    ("POST",   "/v1/loans/{loan_id}/repayments/credit-balance-refund",                      "createCreditBalanceRefund",              Some("alt")),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/credit-balance-refund",    "createCreditBalanceRefundByExternalId",  Some("alt")),
+    ("POST",   "/v1/loans/{loan_id}/repayments/charge-off",                                 "chargeOffLoan",                          Some("old")),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/charge-off",               "chargeOffLoanByExternalId",              Some("alt")),
+    ("POST",   "/v1/loans/{loan_id}/repayments/{transaction_id}/adjust",                    "adjustTransaction",                      Some("old")),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust",  "adjustTransactionByExternalId",          Some("alt")),
+    ("POST",   "/v1/loans/{loan_id}/repayments/{transaction_id}/reverse",                   "reverseTransaction",                     Some("old")),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse", "reverseTransactionByExternalId",         Some("alt")),
     // §8
-    ("GET", "/v1/credit-scorecard/{external_id}", "getCreditScorecard", None),
-    ("POST", "/v1/credit-boost", "createCreditBoost", Some("old")),
+    ("GET",    "/v1/credit-scorecard/{external_id}",                                        "getCreditScorecard",                     None),
+    ("POST",   "/v1/credit-boost",                                                          "createCreditBoost",                      Some("old")),
 ];
 
 /// Schema names of REFERENCE §3.12, plus the multipart form of the boost.
@@ -192,8 +145,14 @@ fn find_op<'a>(doc: &'a Value, id: &str) -> &'a Value {
 fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
     match value.get("$ref").and_then(Value::as_str) {
         Some(r) => {
-            let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("non-local $ref {r}"));
-            resolve(doc, doc.pointer(pointer).unwrap_or_else(|| panic!("dangling $ref {r}")))
+            let pointer = r
+                .strip_prefix('#')
+                .unwrap_or_else(|| panic!("non-local $ref {r}"));
+            resolve(
+                doc,
+                doc.pointer(pointer)
+                    .unwrap_or_else(|| panic!("dangling $ref {r}")),
+            )
         }
         None => value,
     }
@@ -213,14 +172,26 @@ fn is_main_api(op: &Value) -> bool {
 #[test]
 fn parses_as_openapi_3_0_3() {
     let text = spec_text();
-    let api: openapiv3::OpenAPI = serde_json::from_str(&text).expect("openapi.json is an OpenAPI 3.0 document");
+    let api: openapiv3::OpenAPI =
+        serde_json::from_str(&text).expect("openapi.json is an OpenAPI 3.0 document");
     assert_eq!(api.openapi, "3.0.3");
     assert_eq!(api.info.title, "BSA LMS partner API");
     assert_eq!(api.info.version, "1.0.0");
-    assert!(api.info.description.as_deref().is_some_and(|d| !d.trim().is_empty()));
+    assert!(
+        api.info
+            .description
+            .as_deref()
+            .is_some_and(|d| !d.trim().is_empty())
+    );
     assert_eq!(api.servers.len(), 1);
     assert_eq!(api.servers[0].url, "https://api-staging.bsa.ai");
-    assert!(api.servers[0].description.as_deref().unwrap_or("").contains("BSA_LMS_BASE_URL"));
+    assert!(
+        api.servers[0]
+            .description
+            .as_deref()
+            .unwrap_or("")
+            .contains("BSA_LMS_BASE_URL")
+    );
     // the typed view sees every operation
     assert_eq!(api.operations().count(), INVENTORY.len());
     // operation-level server of the token endpoint
@@ -230,7 +201,13 @@ fn parses_as_openapi_3_0_3() {
         .expect("mintToken");
     assert_eq!(mint.servers.len(), 1);
     assert_eq!(mint.servers[0].url, "https://auth-api.bsa.ai");
-    assert!(mint.servers[0].description.as_deref().unwrap_or("").contains("BSA_LMS_AUTH_URL"));
+    assert!(
+        mint.servers[0]
+            .description
+            .as_deref()
+            .unwrap_or("")
+            .contains("BSA_LMS_AUTH_URL")
+    );
 }
 
 #[test]
@@ -245,7 +222,12 @@ fn pretty_printed_with_two_space_indentation() {
         let indent = line.len() - trimmed.len();
         let closes = trimmed.starts_with('}') || trimmed.starts_with(']');
         let expected = 2 * if closes { depth - 1 } else { depth };
-        assert_eq!(indent, expected, "line {}: indentation {indent}, expected {expected}", n + 1);
+        assert_eq!(
+            indent,
+            expected,
+            "line {}: indentation {indent}, expected {expected}",
+            n + 1
+        );
         let mut in_string = false;
         let mut escaped = false;
         for c in trimmed.chars() {
@@ -279,7 +261,10 @@ fn operation_ids_present_and_unique() {
         assert!(!id.is_empty(), "{method} {path}: empty operationId");
         assert!(seen.insert(id.to_owned()), "duplicate operationId {id}");
     }
-    let expected: BTreeSet<String> = INVENTORY.iter().map(|(_, _, id, _)| (*id).to_owned()).collect();
+    let expected: BTreeSet<String> = INVENTORY
+        .iter()
+        .map(|(_, _, id, _)| (*id).to_owned())
+        .collect();
     assert_eq!(seen, expected);
 }
 
@@ -299,7 +284,10 @@ fn operation_inventory_matches_reference() {
         .collect();
     let missing: Vec<_> = expected.difference(&actual).collect();
     let extra: Vec<_> = actual.difference(&expected).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:#?}\nextra: {extra:#?}"
+    );
     assert_eq!(INVENTORY.len(), 50);
 }
 
@@ -314,11 +302,20 @@ fn operations_are_documented_and_tagged() {
         .collect();
     assert_eq!(
         tags,
-        BTreeSet::from(["auth", "customers", "loanProducts", "loans", "repayments", "credit"])
+        BTreeSet::from([
+            "auth",
+            "customers",
+            "loanProducts",
+            "loans",
+            "repayments",
+            "credit"
+        ])
     );
     for (_, path, op) in operations(&doc) {
         let id = op_id(op);
-        let op_tags = op["tags"].as_array().unwrap_or_else(|| panic!("{id}: no tags"));
+        let op_tags = op["tags"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{id}: no tags"));
         assert_eq!(op_tags.len(), 1, "{id}: one tag");
         let tag = op_tags[0].as_str().unwrap();
         assert!(tags.contains(tag), "{id}: unknown tag {tag}");
@@ -347,14 +344,16 @@ fn operations_are_documented_and_tagged() {
 /// union with null; OpenAPI-only keywords and extensions are dropped. Local
 /// `$ref`s are kept and resolve against the converted components (see `validator`).
 fn to_json_schema(schema: &Value) -> Value {
-    let Value::Object(map) = schema else { return schema.clone() };
+    let Value::Object(map) = schema else {
+        return schema.clone();
+    };
     let mut out = serde_json::Map::new();
     let mut nullable = false;
     for (key, value) in map {
         match key.as_str() {
             "nullable" => nullable = value == &Value::Bool(true),
-            "example" | "examples" | "discriminator" | "xml" | "externalDocs" | "deprecated" | "readOnly"
-            | "writeOnly" => {}
+            "example" | "examples" | "discriminator" | "xml" | "externalDocs" | "deprecated"
+            | "readOnly" | "writeOnly" => {}
             k if k.starts_with("x-") => {}
             "properties" => {
                 let props = value
@@ -369,10 +368,22 @@ fn to_json_schema(schema: &Value) -> Value {
                 out.insert(key.clone(), to_json_schema(value));
             }
             "additionalProperties" => {
-                out.insert(key.clone(), if value.is_object() { to_json_schema(value) } else { value.clone() });
+                out.insert(
+                    key.clone(),
+                    if value.is_object() {
+                        to_json_schema(value)
+                    } else {
+                        value.clone()
+                    },
+                );
             }
             "allOf" | "anyOf" | "oneOf" => {
-                let list = value.as_array().expect("schema list").iter().map(to_json_schema).collect();
+                let list = value
+                    .as_array()
+                    .expect("schema list")
+                    .iter()
+                    .map(to_json_schema)
+                    .collect();
                 out.insert(key.clone(), Value::Array(list));
             }
             _ => {
@@ -408,8 +419,15 @@ fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
 
 fn check(doc: &Value, schema: &Value, instance: &Value, what: &str) {
     let v = validator(doc, schema);
-    let errors: Vec<String> = v.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{what}: example does not match its schema:\n{}", errors.join("\n"));
+    let errors: Vec<String> = v
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what}: example does not match its schema:\n{}",
+        errors.join("\n")
+    );
 }
 
 /// Examples of one media type or parameter: `example` and `examples.*.value`.
@@ -420,7 +438,10 @@ fn examples_of(holder: &Value) -> Vec<(String, Value)> {
     }
     if let Some(map) = holder.get("examples").and_then(Value::as_object) {
         for (name, e) in map {
-            assert!(e.get("externalValue").is_none(), "{name}: externalValue is not checked");
+            assert!(
+                e.get("externalValue").is_none(),
+                "{name}: externalValue is not checked"
+            );
             out.push((name.clone(), e["value"].clone()));
         }
     }
@@ -452,7 +473,11 @@ fn every_example_matches_its_schema() {
             }
         }
     }
-    for (name, response) in doc["components"]["responses"].as_object().into_iter().flatten() {
+    for (name, response) in doc["components"]["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         for (mt, media) in response["content"].as_object().into_iter().flatten() {
             check_media(&format!("components.responses.{name} {mt}"), media);
         }
@@ -464,12 +489,21 @@ fn every_example_matches_its_schema() {
             params.push((format!("{} parameter", op_id(op)), resolve(&doc, p)));
         }
     }
-    for (name, p) in doc["components"]["parameters"].as_object().into_iter().flatten() {
+    for (name, p) in doc["components"]["parameters"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         params.push((format!("components.parameters.{name}"), p));
     }
     for (what, p) in params {
         for (name, value) in examples_of(p) {
-            check(&doc, &p["schema"], &value, &format!("{what} {} / {name}", p["name"]));
+            check(
+                &doc,
+                &p["schema"],
+                &value,
+                &format!("{what} {} / {name}", p["name"]),
+            );
             checked += 1;
         }
     }
@@ -483,20 +517,30 @@ fn every_operation_has_examples() {
         let id = op_id(op);
         if let Some(body) = op.get("requestBody") {
             for (mt, media) in resolve(&doc, body)["content"].as_object().unwrap() {
-                assert!(!examples_of(media).is_empty(), "{id}: request {mt} has no example");
+                assert!(
+                    !examples_of(media).is_empty(),
+                    "{id}: request {mt} has no example"
+                );
             }
         }
         for (status, response) in op["responses"].as_object().unwrap() {
             let response = resolve(&doc, response);
             if status.starts_with('2') {
                 for (mt, media) in response["content"].as_object().into_iter().flatten() {
-                    assert!(!examples_of(media).is_empty(), "{id}: {status} {mt} has no example");
+                    assert!(
+                        !examples_of(media).is_empty(),
+                        "{id}: {status} {mt} has no example"
+                    );
                 }
             }
         }
         for p in op["parameters"].as_array().into_iter().flatten() {
             let p = resolve(&doc, p);
-            assert!(!examples_of(p).is_empty(), "{id}: parameter {} has no example", p["name"]);
+            assert!(
+                !examples_of(p).is_empty(),
+                "{id}: parameter {} has no example",
+                p["name"]
+            );
         }
     }
     // The reference's error examples live in the shared error response.
@@ -520,25 +564,76 @@ fn example_validation_rejects_bad_values() {
     let s = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     let valid = |name: &str, v: Value| validator(&doc, &s(name)).is_valid(&v);
     assert!(valid("Customer", json!({"id": "42", "surprise": [1, 2]})));
-    assert!(!valid("Customer", json!({"accountNo": "000000042"})), "id is required");
+    assert!(
+        !valid("Customer", json!({"accountNo": "000000042"})),
+        "id is required"
+    );
     assert!(!valid("Customer", json!({"id": 42})), "ids are strings");
-    assert!(valid("Loan", json!({"id": "1", "repaymentHistory": null, "repaymentSchedule": [1, {"a": 2}]})));
-    assert!(!valid("Loan", json!({"id": "1", "repaymentHistory": [{"type": "Repayment"}]})));
+    assert!(valid(
+        "Loan",
+        json!({"id": "1", "repaymentHistory": null, "repaymentSchedule": [1, {"a": 2}]})
+    ));
+    assert!(!valid(
+        "Loan",
+        json!({"id": "1", "repaymentHistory": [{"type": "Repayment"}]})
+    ));
     assert!(valid("RollbackResult", json!({"steps": null})));
-    assert!(valid("CreateLoanRequest", json!({"customerId": 42, "productId": 1, "principal": 1})));
-    assert!(valid("CreateLoanRequest", json!({"customerId": "ext-ada-001", "productId": 1, "principal": 1})));
-    assert!(!valid("CreateLoanRequest", json!({"customerId": 4.5, "productId": 1, "principal": 1})));
-    assert!(!valid("CreateLoanRequest", json!({"customerId": 42, "productId": 1, "principal": 0})), "> 0");
-    assert!(!valid("CreateLoanRequest", json!({"customerId": 42, "productId": 1})));
-    assert!(valid("TransactionAdjustRequest", json!({"transactionDate": "2026-07-01", "transactionAmount": 0})));
-    assert!(!valid("TransactionAdjustRequest", json!({"transactionDate": "2026-07-01", "transactionAmount": -1})));
-    assert!(!valid("TransactionReverseRequest", json!({"transactionDate": "2026-13-01"})), "format: date");
-    assert!(!valid("TransactionCreateRequest", json!({"transactionAmount": 1, "idempotencyKey": "k".repeat(101)})));
-    assert!(valid("TransactionCreateRequest", json!({"transactionAmount": 1, "idempotencyKey": "k".repeat(100)})));
+    assert!(valid(
+        "CreateLoanRequest",
+        json!({"customerId": 42, "productId": 1, "principal": 1})
+    ));
+    assert!(valid(
+        "CreateLoanRequest",
+        json!({"customerId": "ext-ada-001", "productId": 1, "principal": 1})
+    ));
+    assert!(!valid(
+        "CreateLoanRequest",
+        json!({"customerId": 4.5, "productId": 1, "principal": 1})
+    ));
+    assert!(
+        !valid(
+            "CreateLoanRequest",
+            json!({"customerId": 42, "productId": 1, "principal": 0})
+        ),
+        "> 0"
+    );
+    assert!(!valid(
+        "CreateLoanRequest",
+        json!({"customerId": 42, "productId": 1})
+    ));
+    assert!(valid(
+        "TransactionAdjustRequest",
+        json!({"transactionDate": "2026-07-01", "transactionAmount": 0})
+    ));
+    assert!(!valid(
+        "TransactionAdjustRequest",
+        json!({"transactionDate": "2026-07-01", "transactionAmount": -1})
+    ));
+    assert!(
+        !valid(
+            "TransactionReverseRequest",
+            json!({"transactionDate": "2026-13-01"})
+        ),
+        "format: date"
+    );
+    assert!(!valid(
+        "TransactionCreateRequest",
+        json!({"transactionAmount": 1, "idempotencyKey": "k".repeat(101)})
+    ));
+    assert!(valid(
+        "TransactionCreateRequest",
+        json!({"transactionAmount": 1, "idempotencyKey": "k".repeat(100)})
+    ));
     assert!(!valid("CreateCustomerRequest", json!({"externalId": ""})));
-    assert!(!valid("CreateCustomerRequest", json!({"externalId": "x".repeat(129)})));
+    assert!(!valid(
+        "CreateCustomerRequest",
+        json!({"externalId": "x".repeat(129)})
+    ));
     assert!(valid("Error", json!({})));
-    assert!(valid("Error", json!({"code": "brand_new_code", "message": "x", "requestId": "r"})));
+    assert!(valid(
+        "Error",
+        json!({"code": "brand_new_code", "message": "x", "requestId": "r"})
+    ));
 }
 
 // ------------------------------------------------------------------------------------
@@ -571,7 +666,9 @@ fn every_ref_resolves() {
     collect_refs(&doc, String::new(), &mut refs);
     assert!(refs.len() > 100);
     for (at, r) in &refs {
-        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("{at}: non-local $ref {r}"));
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{at}: non-local $ref {r}"));
         assert!(
             pointer.starts_with("/components/"),
             "{at}: $ref {r} must point into components"
@@ -589,14 +686,21 @@ fn every_ref_resolves() {
                     no_siblings(v, &format!("{at}/{k}"));
                 }
             }
-            Value::Array(list) => list.iter().enumerate().for_each(|(i, v)| no_siblings(v, &format!("{at}/{i}"))),
+            Value::Array(list) => list
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| no_siblings(v, &format!("{at}/{i}"))),
             _ => {}
         }
     }
     no_siblings(&doc, "");
     // every schema of the reference exists, and nothing else
-    let names: BTreeSet<&str> =
-        doc["components"]["schemas"].as_object().unwrap().keys().map(String::as_str).collect();
+    let names: BTreeSet<&str> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(names, SCHEMAS.iter().copied().collect::<BTreeSet<_>>());
 }
 
@@ -609,11 +713,22 @@ fn responses_follow_the_generator_rules() {
     for (_, _, op) in operations(&doc) {
         let id = op_id(op);
         let responses = op["responses"].as_object().unwrap();
-        assert!(!responses.contains_key("default"), "{id}: no default response");
+        assert!(
+            !responses.contains_key("default"),
+            "{id}: no default response"
+        );
         let success: Vec<&String> = responses.keys().filter(|k| k.starts_with('2')).collect();
-        assert_eq!(success.len(), 1, "{id}: exactly one success response, found {success:?}");
+        assert_eq!(
+            success.len(),
+            1,
+            "{id}: exactly one success response, found {success:?}"
+        );
         let keys: BTreeSet<&str> = responses.keys().map(String::as_str).collect();
-        assert_eq!(keys, BTreeSet::from([success[0].as_str(), "4XX", "5XX"]), "{id}: response keys");
+        assert_eq!(
+            keys,
+            BTreeSet::from([success[0].as_str(), "4XX", "5XX"]),
+            "{id}: response keys"
+        );
 
         // success: 200 + one JSON schema, except the deletes
         let ok = resolve(&doc, &responses[success[0].as_str()]);
@@ -628,10 +743,19 @@ fn responses_follow_the_generator_rules() {
             }
             _ => {
                 assert_eq!(success[0], "200", "{id}");
-                let content = ok["content"].as_object().unwrap_or_else(|| panic!("{id}: 200 needs content"));
-                assert_eq!(content.keys().collect::<Vec<_>>(), ["application/json"], "{id}");
+                let content = ok["content"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{id}: 200 needs content"));
+                assert_eq!(
+                    content.keys().collect::<Vec<_>>(),
+                    ["application/json"],
+                    "{id}"
+                );
                 let schema = &content["application/json"]["schema"];
-                assert!(schema["$ref"].as_str().is_some(), "{id}: success schema is a named component");
+                assert!(
+                    schema["$ref"].as_str().is_some(),
+                    "{id}: success schema is a named component"
+                );
             }
         }
 
@@ -639,17 +763,30 @@ fn responses_follow_the_generator_rules() {
         for range in ["4XX", "5XX"] {
             let r = &responses[range];
             if is_main_api(op) {
-                assert_eq!(r, &json!({"$ref": ERROR_REF}), "{id} {range}: shared Error response");
+                assert_eq!(
+                    r,
+                    &json!({"$ref": ERROR_REF}),
+                    "{id} {range}: shared Error response"
+                );
             } else {
                 let content = r["content"].as_object().expect("mintToken error content");
                 assert_eq!(content.keys().collect::<Vec<_>>(), ["application/json"]);
-                assert_eq!(content["application/json"]["schema"], json!({"$ref": "#/components/schemas/Error"}));
+                assert_eq!(
+                    content["application/json"]["schema"],
+                    json!({"$ref": "#/components/schemas/Error"})
+                );
             }
         }
     }
     let shared = &doc["components"]["responses"]["Error"]["content"];
-    assert_eq!(shared.as_object().unwrap().keys().collect::<Vec<_>>(), ["application/json"]);
-    assert_eq!(shared["application/json"]["schema"], json!({"$ref": "#/components/schemas/Error"}));
+    assert_eq!(
+        shared.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["application/json"]
+    );
+    assert_eq!(
+        shared["application/json"]["schema"],
+        json!({"$ref": "#/components/schemas/Error"})
+    );
 }
 
 #[test]
@@ -678,19 +815,33 @@ fn request_bodies_follow_the_generator_rules() {
             );
             continue;
         };
-        assert!(method == "POST" || method == "PUT", "{id}: body on {method}");
+        assert!(
+            method == "POST" || method == "PUT",
+            "{id}: body on {method}"
+        );
         let body = resolve(&doc, body);
         let content = body["content"].as_object().unwrap();
         let types: Vec<&String> = content.keys().collect();
         if is_handwritten(op) {
             assert_eq!(types, ["multipart/form-data"], "{id}");
         } else {
-            assert_eq!(types, ["application/json"], "{id}: JSON request bodies only");
+            assert_eq!(
+                types,
+                ["application/json"],
+                "{id}: JSON request bodies only"
+            );
         }
         let schema = &content[types[0].as_str()]["schema"];
-        assert!(schema["$ref"].as_str().is_some(), "{id}: body schema is a named component");
+        assert!(
+            schema["$ref"].as_str().is_some(),
+            "{id}: body schema is a named component"
+        );
         let required = body["required"].as_bool().unwrap_or(false);
-        assert_eq!(required, !optional_body.contains(&id), "{id}: requestBody.required");
+        assert_eq!(
+            required,
+            !optional_body.contains(&id),
+            "{id}: requestBody.required"
+        );
     }
 }
 
@@ -700,10 +851,18 @@ fn response_schemas(doc: &Value) -> BTreeSet<String> {
     for (_, _, op) in operations(doc) {
         for response in op["responses"].as_object().unwrap().values() {
             let response = resolve(doc, response);
-            for media in response["content"].as_object().into_iter().flatten().map(|(_, m)| m) {
+            for media in response["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, m)| m)
+            {
                 let mut refs = Vec::new();
                 collect_refs(&media["schema"], String::new(), &mut refs);
-                stack.extend(refs.iter().map(|(_, r)| r.rsplit('/').next().unwrap().to_owned()));
+                stack.extend(
+                    refs.iter()
+                        .map(|(_, r)| r.rsplit('/').next().unwrap().to_owned()),
+                );
             }
         }
     }
@@ -711,15 +870,26 @@ fn response_schemas(doc: &Value) -> BTreeSet<String> {
     while let Some(name) = stack.pop() {
         if seen.insert(name.clone()) {
             let mut refs = Vec::new();
-            collect_refs(&doc["components"]["schemas"][&name], String::new(), &mut refs);
-            stack.extend(refs.iter().map(|(_, r)| r.rsplit('/').next().unwrap().to_owned()));
+            collect_refs(
+                &doc["components"]["schemas"][&name],
+                String::new(),
+                &mut refs,
+            );
+            stack.extend(
+                refs.iter()
+                    .map(|(_, r)| r.rsplit('/').next().unwrap().to_owned()),
+            );
         }
     }
     seen
 }
 
 /// Walks every subschema (not into `properties` maps' names, nor into examples).
-fn walk_schema<'a>(schema: &'a Value, at: &str, f: &mut dyn FnMut(&str, &'a serde_json::Map<String, Value>)) {
+fn walk_schema<'a>(
+    schema: &'a Value,
+    at: &str,
+    f: &mut dyn FnMut(&str, &'a serde_json::Map<String, Value>),
+) {
     let Value::Object(map) = schema else { return };
     f(at, map);
     for (k, v) in map {
@@ -768,19 +938,39 @@ fn response_models_are_lenient() {
         let schema = &doc["components"]["schemas"][name];
         walk_schema(schema, name, &mut |at, s| {
             assert!(s.get("enum").is_none(), "{at}: no enum in response models");
-            assert!(s.get("oneOf").is_none() && s.get("anyOf").is_none(), "{at}: no unions in responses");
-            assert!(s.get("pattern").is_none(), "{at}: no pattern in response models");
+            assert!(
+                s.get("oneOf").is_none() && s.get("anyOf").is_none(),
+                "{at}: no unions in responses"
+            );
+            assert!(
+                s.get("pattern").is_none(),
+                "{at}: no pattern in response models"
+            );
             assert!(s.get("default").is_none(), "{at}: no default");
             if let Some(format) = s.get("format").and_then(Value::as_str) {
-                assert_eq!(format, "double", "{at}: only format double in response models");
+                assert_eq!(
+                    format, "double",
+                    "{at}: only format double in response models"
+                );
                 assert_eq!(s["type"], "number", "{at}");
             }
-            for key in ["minimum", "maximum", "minLength", "maxLength", "exclusiveMinimum"] {
+            for key in [
+                "minimum",
+                "maximum",
+                "minLength",
+                "maxLength",
+                "exclusiveMinimum",
+            ] {
                 assert!(s.get(key).is_none(), "{at}: no {key} in response models");
             }
-            let is_object = s.get("type").and_then(Value::as_str) == Some("object") || s.contains_key("properties");
+            let is_object = s.get("type").and_then(Value::as_str) == Some("object")
+                || s.contains_key("properties");
             if is_object {
-                assert_eq!(s.get("additionalProperties"), Some(&json!({})), "{at}: additionalProperties: {{}}");
+                assert_eq!(
+                    s.get("additionalProperties"),
+                    Some(&json!({})),
+                    "{at}: additionalProperties: {{}}"
+                );
             }
         });
     }
@@ -790,17 +980,34 @@ fn response_models_are_lenient() {
         assert_eq!(required(name), json!(["id"]), "{name}");
     }
     assert_eq!(required("TokenResponse"), json!(["token"]));
-    for name in ["CustomerPage", "LoanPage", "TransactionPage", "LoanProductList"] {
+    for name in [
+        "CustomerPage",
+        "LoanPage",
+        "TransactionPage",
+        "LoanProductList",
+    ] {
         assert_eq!(required(name), json!(["items"]), "{name}");
     }
-    for name in ["Error", "RollbackResult", "CreditScorecard", "CreditBoostResult"] {
+    for name in [
+        "Error",
+        "RollbackResult",
+        "CreditScorecard",
+        "CreditBoostResult",
+    ] {
         assert_eq!(required(name), Value::Null, "{name}: nothing required");
     }
     // loosely typed shapes
     let loan = &doc["components"]["schemas"]["Loan"]["properties"];
     let schedule = loan["repaymentSchedule"].as_object().unwrap();
-    assert_eq!(schedule.keys().collect::<Vec<_>>(), ["description"], "repaymentSchedule is any JSON");
-    assert_eq!(loan["repaymentHistory"]["items"], json!({"$ref": "#/components/schemas/Transaction"}));
+    assert_eq!(
+        schedule.keys().collect::<Vec<_>>(),
+        ["description"],
+        "repaymentSchedule is any JSON"
+    );
+    assert_eq!(
+        loan["repaymentHistory"]["items"],
+        json!({"$ref": "#/components/schemas/Transaction"})
+    );
     let steps = &doc["components"]["schemas"]["RollbackResult"]["properties"]["steps"];
     assert_eq!(steps["type"], "array");
     assert_eq!(steps["items"], json!({"type": "string"}));
@@ -826,7 +1033,11 @@ fn request_models_follow_the_reference() {
     // no schema anywhere closes itself against unknown fields, and nothing needs `regress`
     for (name, schema) in schemas.as_object().unwrap() {
         walk_schema(schema, name, &mut |at, s| {
-            assert_ne!(s.get("additionalProperties"), Some(&json!(false)), "{at}: additionalProperties false");
+            assert_ne!(
+                s.get("additionalProperties"),
+                Some(&json!(false)),
+                "{at}: additionalProperties false"
+            );
             assert!(s.get("pattern").is_none(), "{at}: pattern");
             assert!(s.get("default").is_none(), "{at}: default");
         });
@@ -839,24 +1050,60 @@ fn request_models_follow_the_reference() {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     };
-    let props = |name: &str| -> BTreeSet<String> { schemas[name]["properties"].as_object().unwrap().keys().cloned().collect() };
-    let set = |items: &[&str]| -> BTreeSet<String> { items.iter().map(|s| (*s).to_owned()).collect() };
+    let props = |name: &str| -> BTreeSet<String> {
+        schemas[name]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let set =
+        |items: &[&str]| -> BTreeSet<String> { items.iter().map(|s| (*s).to_owned()).collect() };
     let cases: &[(&str, &[&str], &[&str])] = &[
         ("CreateCustomerRequest", &["externalId"], &["externalId"]),
         ("UpdateCustomerRequest", &["externalId"], &["externalId"]),
-        ("CloseCustomerRequest", &["closureDate", "closureReasonId"], &["closureDate", "closureReasonId"]),
+        (
+            "CloseCustomerRequest",
+            &["closureDate", "closureReasonId"],
+            &["closureDate", "closureReasonId"],
+        ),
         (
             "CreateLoanRequest",
             &["customerId", "productId", "principal", "externalId"],
             &["customerId", "productId", "principal"],
         ),
-        ("UpdateLoanRequest", &["principal", "numberOfRepayments", "interestRatePerPeriod", "externalId"], &[]),
+        (
+            "UpdateLoanRequest",
+            &[
+                "principal",
+                "numberOfRepayments",
+                "interestRatePerPeriod",
+                "externalId",
+            ],
+            &[],
+        ),
         ("NoteRequest", &["note"], &[]),
-        ("AdjustDisbursementDateRequest", &["actualDisbursementDate", "note"], &["actualDisbursementDate"]),
-        ("WriteOffRequest", &["transactionDate", "note"], &["transactionDate"]),
+        (
+            "AdjustDisbursementDateRequest",
+            &["actualDisbursementDate", "note"],
+            &["actualDisbursementDate"],
+        ),
+        (
+            "WriteOffRequest",
+            &["transactionDate", "note"],
+            &["transactionDate"],
+        ),
         (
             "TransactionCreateRequest",
-            &["transactionAmount", "transactionDate", "idempotencyKey", "note", "paymentTypeId", "receiptNumber"],
+            &[
+                "transactionAmount",
+                "transactionDate",
+                "idempotencyKey",
+                "note",
+                "paymentTypeId",
+                "receiptNumber",
+            ],
             &["transactionAmount"],
         ),
         (
@@ -864,8 +1111,16 @@ fn request_models_follow_the_reference() {
             &["transactionDate", "transactionAmount", "note"],
             &["transactionDate", "transactionAmount"],
         ),
-        ("TransactionReverseRequest", &["transactionDate", "note"], &["transactionDate"]),
-        ("CreditBoostRequest", &["FullName", "MobileNumber", "pdf_file"], &["FullName", "MobileNumber", "pdf_file"]),
+        (
+            "TransactionReverseRequest",
+            &["transactionDate", "note"],
+            &["transactionDate"],
+        ),
+        (
+            "CreditBoostRequest",
+            &["FullName", "MobileNumber", "pdf_file"],
+            &["FullName", "MobileNumber", "pdf_file"],
+        ),
     ];
     for (name, all, required) in cases {
         assert_eq!(props(name), set(all), "{name}: properties");
@@ -881,11 +1136,23 @@ fn request_models_follow_the_reference() {
         ("TransactionReverseRequest", "transactionDate"),
     ] {
         let p = &schemas[name]["properties"][field];
-        assert_eq!((p["type"].as_str(), p["format"].as_str()), (Some("string"), Some("date")), "{name}.{field}");
+        assert_eq!(
+            (p["type"].as_str(), p["format"].as_str()),
+            (Some("string"), Some("date")),
+            "{name}.{field}"
+        );
     }
     let p = |name: &str, field: &str| schemas[name]["properties"][field].clone();
-    assert_eq!(p("TransactionCreateRequest", "idempotencyKey")["maxLength"], 100);
-    for name in ["CreateCustomerRequest", "UpdateCustomerRequest", "CreateLoanRequest", "UpdateLoanRequest"] {
+    assert_eq!(
+        p("TransactionCreateRequest", "idempotencyKey")["maxLength"],
+        100
+    );
+    for name in [
+        "CreateCustomerRequest",
+        "UpdateCustomerRequest",
+        "CreateLoanRequest",
+        "UpdateLoanRequest",
+    ] {
         assert_eq!(p(name, "externalId")["minLength"], 1, "{name}.externalId");
         assert_eq!(p(name, "externalId")["maxLength"], 128, "{name}.externalId");
     }
@@ -904,11 +1171,25 @@ fn request_models_follow_the_reference() {
         ("TransactionCreateRequest", "transactionAmount"),
     ] {
         let s = p(name, field);
-        assert_eq!((s["type"].as_str(), &s["minimum"], &s["exclusiveMinimum"]), (Some("number"), &json!(0), &json!(true)), "{name}.{field}: > 0");
+        assert_eq!(
+            (s["type"].as_str(), &s["minimum"], &s["exclusiveMinimum"]),
+            (Some("number"), &json!(0), &json!(true)),
+            "{name}.{field}: > 0"
+        );
     }
-    assert_eq!(p("TransactionAdjustRequest", "transactionAmount")["minimum"], 0);
-    assert!(p("TransactionAdjustRequest", "transactionAmount").get("exclusiveMinimum").is_none());
-    for (name, field) in [("CreateLoanRequest", "productId"), ("CloseCustomerRequest", "closureReasonId")] {
+    assert_eq!(
+        p("TransactionAdjustRequest", "transactionAmount")["minimum"],
+        0
+    );
+    assert!(
+        p("TransactionAdjustRequest", "transactionAmount")
+            .get("exclusiveMinimum")
+            .is_none()
+    );
+    for (name, field) in [
+        ("CreateLoanRequest", "productId"),
+        ("CloseCustomerRequest", "closureReasonId"),
+    ] {
         assert_eq!(p(name, field)["type"], "integer", "{name}.{field}");
     }
 }
@@ -925,9 +1206,17 @@ fn parameters_follow_the_reference() {
         assert_eq!(p["schema"], schema, "{key}");
     };
     expect("Page", "page", json!({"type": "integer", "minimum": 1}));
-    expect("Rows", "rows", json!({"type": "integer", "minimum": 1, "maximum": 100}));
+    expect(
+        "Rows",
+        "rows",
+        json!({"type": "integer", "minimum": 1, "maximum": 100}),
+    );
     expect("OrderBy", "orderBy", json!({"type": "string"}));
-    expect("SortOrder", "sortOrder", json!({"type": "string", "enum": ["ASC", "DESC"]}));
+    expect(
+        "SortOrder",
+        "sortOrder",
+        json!({"type": "string", "enum": ["ASC", "DESC"]}),
+    );
 
     let param_list = |id: &str| -> Vec<(String, String)> {
         find_op(&doc, id)["parameters"]
@@ -936,25 +1225,52 @@ fn parameters_follow_the_reference() {
             .flatten()
             .map(|p| {
                 let p = resolve(&doc, p);
-                (p["in"].as_str().unwrap().to_owned(), p["name"].as_str().unwrap().to_owned())
+                (
+                    p["in"].as_str().unwrap().to_owned(),
+                    p["name"].as_str().unwrap().to_owned(),
+                )
             })
             .collect()
     };
-    let q = |names: &[&str]| -> Vec<(String, String)> { names.iter().map(|n| ("query".to_owned(), (*n).to_owned())).collect() };
-    assert_eq!(param_list("listCustomers"), q(&["page", "rows", "orderBy", "sortOrder", "externalId"]));
+    let q = |names: &[&str]| -> Vec<(String, String)> {
+        names
+            .iter()
+            .map(|n| ("query".to_owned(), (*n).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        param_list("listCustomers"),
+        q(&["page", "rows", "orderBy", "sortOrder", "externalId"])
+    );
     assert_eq!(
         param_list("listLoans"),
-        q(&["page", "rows", "orderBy", "sortOrder", "customerId", "customerExternalId", "status"])
+        q(&[
+            "page",
+            "rows",
+            "orderBy",
+            "sortOrder",
+            "customerId",
+            "customerExternalId",
+            "status"
+        ])
     );
     let list_loans = find_op(&doc, "listLoans");
     for p in list_loans["parameters"].as_array().unwrap() {
         if p["name"] == "customerId" {
-            assert_eq!(p["schema"], json!({"type": "string"}), "listLoans customerId is a string (§6.5)");
+            assert_eq!(
+                p["schema"],
+                json!({"type": "string"}),
+                "listLoans customerId is a string (§6.5)"
+            );
         }
     }
     for id in ["listRepayments", "listRepaymentsByExternalId"] {
         let list = param_list(id);
-        assert_eq!(list[1..].to_vec(), q(&["page", "rows"]), "{id}: page and rows only");
+        assert_eq!(
+            list[1..].to_vec(),
+            q(&["page", "rows"]),
+            "{id}: page and rows only"
+        );
     }
     assert!(param_list("listLoanProducts").is_empty());
     assert!(param_list("mintToken").is_empty());
@@ -966,7 +1282,10 @@ fn parameters_follow_the_reference() {
         ("loan_id", json!({"type": "string"})),
         ("loan_external_id", json!({"type": "string"})),
         ("transaction_id", json!({"type": "string"})),
-        ("external_id", json!({"type": "string", "minLength": 1, "maxLength": 128})),
+        (
+            "external_id",
+            json!({"type": "string", "minLength": 1, "maxLength": 128}),
+        ),
     ]);
     for (_, path, op) in operations(&doc) {
         let id = op_id(op);
@@ -981,7 +1300,10 @@ fn parameters_follow_the_reference() {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .collect();
-        let names: Vec<&str> = declared.iter().map(|p| p["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = declared
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, in_path, "{id}: path parameters in path order");
         for p in declared {
             let name = p["name"].as_str().unwrap();
@@ -990,8 +1312,15 @@ fn parameters_follow_the_reference() {
         }
         for p in op["parameters"].as_array().into_iter().flatten() {
             let p = resolve(&doc, p);
-            assert!(p["schema"].get("default").is_none(), "{id} {}: no default", p["name"]);
-            assert!(matches!(p["in"].as_str(), Some("path" | "query")), "{id}: path and query only");
+            assert!(
+                p["schema"].get("default").is_none(),
+                "{id} {}: no default",
+                p["name"]
+            );
+            assert!(
+                matches!(p["in"].as_str(), Some("path" | "query")),
+                "{id}: path and query only"
+            );
         }
     }
 }
@@ -1001,9 +1330,15 @@ fn security_and_servers() {
     let doc = spec();
     assert_eq!(doc["security"], json!([{"bearerAuth": []}]));
     let basic = &doc["components"]["securitySchemes"]["basicAuth"];
-    assert_eq!((&basic["type"], &basic["scheme"]), (&json!("http"), &json!("basic")));
+    assert_eq!(
+        (&basic["type"], &basic["scheme"]),
+        (&json!("http"), &json!("basic"))
+    );
     let bearer = &doc["components"]["securitySchemes"]["bearerAuth"];
-    assert_eq!((&bearer["type"], &bearer["scheme"], &bearer["bearerFormat"]), (&json!("http"), &json!("bearer"), &json!("JWT")));
+    assert_eq!(
+        (&bearer["type"], &bearer["scheme"], &bearer["bearerFormat"]),
+        (&json!("http"), &json!("bearer"), &json!("JWT"))
+    );
     for (_, _, op) in operations(&doc) {
         let id = op_id(op);
         if id == "mintToken" {
@@ -1030,7 +1365,10 @@ fn collect_sources<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a 
                 }
             }
         }
-        Value::Array(list) => list.iter().enumerate().for_each(|(i, v)| collect_sources(v, format!("{at}/{i}"), out)),
+        Value::Array(list) => list
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| collect_sources(v, format!("{at}/{i}"), out)),
         _ => {}
     }
 }
@@ -1053,18 +1391,35 @@ fn provenance_tags() {
         let op = find_op(&doc, id);
         assert_eq!(op["x-bsa-source"].as_str(), *source, "{id}: x-bsa-source");
     }
-    assert_eq!(find_op(&doc, "createCreditBoost")["x-bsa-handwritten"], true);
+    assert_eq!(
+        find_op(&doc, "createCreditBoost")["x-bsa-handwritten"],
+        true
+    );
 
     // responses
-    let response_source = |id: &str, status: &str| find_op(&doc, id)["responses"][status]["x-bsa-source"].clone();
-    assert_eq!(response_source("mintToken", "200"), "inferred", "§2.2: the 200 status is inferred");
+    let response_source =
+        |id: &str, status: &str| find_op(&doc, id)["responses"][status]["x-bsa-source"].clone();
+    assert_eq!(
+        response_source("mintToken", "200"),
+        "inferred",
+        "§2.2: the 200 status is inferred"
+    );
     assert_eq!(response_source("listLoanProducts", "200"), "old", "§5.2");
-    assert_eq!(response_source("createCreditBalanceRefund", "200"), "inferred", "§7.12");
+    assert_eq!(
+        response_source("createCreditBalanceRefund", "200"),
+        "inferred",
+        "§7.12"
+    );
     assert_eq!(response_source("createRepayment", "200"), Value::Null);
-    assert_eq!(find_op(&doc, "createCreditBalanceRefund")["requestBody"]["x-bsa-source"], "inferred");
+    assert_eq!(
+        find_op(&doc, "createCreditBalanceRefund")["requestBody"]["x-bsa-source"],
+        "inferred"
+    );
 
     // schema properties
-    let prop = |schema: &str, field: &str| doc["components"]["schemas"][schema]["properties"][field]["x-bsa-source"].clone();
+    let prop = |schema: &str, field: &str| {
+        doc["components"]["schemas"][schema]["properties"][field]["x-bsa-source"].clone()
+    };
     let cases: &[(&str, &str, Option<&str>)] = &[
         ("TransactionCreateRequest", "idempotencyKey", Some("alt")),
         ("TransactionCreateRequest", "transactionDate", Some("alt")),
@@ -1103,10 +1458,16 @@ fn provenance_tags() {
     ];
     for (schema, field, source) in cases {
         assert!(
-            doc["components"]["schemas"][schema]["properties"].get(*field).is_some(),
+            doc["components"]["schemas"][schema]["properties"]
+                .get(*field)
+                .is_some(),
             "{schema}.{field} exists"
         );
-        assert_eq!(prop(schema, field).as_str(), *source, "{schema}.{field}: x-bsa-source");
+        assert_eq!(
+            prop(schema, field).as_str(),
+            *source,
+            "{schema}.{field}: x-bsa-source"
+        );
     }
     let fineract_names = [
         "interestPaid",
@@ -1120,9 +1481,21 @@ fn provenance_tags() {
         "totalRepayment",
     ];
     for field in fineract_names {
-        assert_eq!(prop("Loan", field), "inferred", "Loan.{field}: roll-up fields 5–13 are inferred (§6.1)");
+        assert_eq!(
+            prop("Loan", field),
+            "inferred",
+            "Loan.{field}: roll-up fields 5–13 are inferred (§6.1)"
+        );
     }
-    for field in doc["components"]["schemas"]["LoanProduct"]["properties"].as_object().unwrap().keys() {
-        assert_eq!(prop("LoanProduct", field), "old", "LoanProduct.{field} (§5.1)");
+    for field in doc["components"]["schemas"]["LoanProduct"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+    {
+        assert_eq!(
+            prop("LoanProduct", field),
+            "old",
+            "LoanProduct.{field} (§5.1)"
+        );
     }
 }
