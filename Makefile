@@ -1,0 +1,59 @@
+# bsa-lms: the two commands are `make demo` and `make test` (see README.md).
+# Every target installs what it needs (Python venv, npm packages) itself.
+
+CARGO ?= cargo
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+SANDBOX := $(CURDIR)/target/debug/bsa-lms-sandbox
+RUST_PACKAGES := -p bsa-lms -p bsa-lms-sandbox -p bsa-lms-codegen
+
+.PHONY: demo test lint check-generated test-rust test-python test-node conformance \
+        generate sandbox build bench package
+
+## The quickstart flow: against the embedded sandbox unless BSA_LMS_* credentials are set.
+demo:
+	$(CARGO) run --quiet --example quickstart
+
+## Every test: lints, generated-file freshness, Rust, Python, Node, spec conformance.
+test: lint check-generated test-rust test-python test-node conformance
+	@echo "all tests passed"
+
+build:
+	$(CARGO) build --locked --workspace
+
+sandbox:
+	$(CARGO) build --locked -p bsa-lms-sandbox
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+## Fails when committed generated files (Python, TypeScript) do not match openapi.json.
+check-generated:
+	$(CARGO) run --locked --quiet -p bsa-lms-codegen -- --check
+
+test-rust:
+	$(CARGO) test --locked $(RUST_PACKAGES)
+
+test-python: sandbox
+	$(MAKE) -C bindings/python test
+
+test-node: sandbox
+	$(MAKE) -C bindings/node test
+
+conformance: sandbox
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet schemathesis==4.32.5
+	bash crates/bsa-lms-sandbox/conformance.sh $(VENV)/bin $(SANDBOX)
+
+## Regenerates everything derived from openapi.json in all three languages.
+generate:
+	$(CARGO) run --locked --quiet -p bsa-lms-codegen
+	$(CARGO) build --locked --quiet -p bsa-lms
+
+bench:
+	$(MAKE) -C bench all
+
+package:
+	$(MAKE) -C bindings/python wheel
+	$(MAKE) -C bindings/node pack
