@@ -1,0 +1,137 @@
+//! Token handling against the sandbox: single-flight minting, proactive
+//! refresh, the single re-mint after a 401, static tokens, auth failures.
+
+mod support;
+
+use std::time::Duration;
+
+use bsa_lms::{AuthReason, ErrorKind};
+use serde_json::json;
+use support::{EMAIL, Env, PASSWORD, obj};
+
+async fn list_products(client: &bsa_lms::Client) -> Result<serde_json::Value, bsa_lms::Error> {
+    client.call("list_loan_products", obj(json!({}))).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hundred_concurrent_first_calls_mint_one_token() {
+    let env = Env::start().await;
+    let client = env.client();
+    let calls = (0..100).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move { list_products(&c).await })
+    });
+    for call in futures_util::future::join_all(calls).await {
+        call.unwrap().expect("call succeeds");
+    }
+    assert_eq!(client.token_mints(), 1);
+    assert_eq!(env.stats().await["tokenMints"], 1);
+}
+
+#[tokio::test]
+async fn cached_token_is_reused_and_refreshed_inside_the_window() {
+    let env = Env::start().await;
+    // 4 s tokens: the client refreshes once less than half the lifetime remains.
+    env.admin("auth", json!({ "tokenLifetimeSeconds": 4 })).await;
+    let client = env.client();
+    list_products(&client).await.unwrap();
+    list_products(&client).await.unwrap();
+    assert_eq!(client.token_mints(), 1, "a fresh token is reused");
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    list_products(&client).await.unwrap();
+    assert_eq!(client.token_mints(), 2, "a token inside the refresh window is replaced before use");
+}
+
+#[tokio::test]
+async fn one_remint_and_retry_after_a_401() {
+    let env = Env::start().await;
+    let client = env.client();
+    list_products(&client).await.unwrap();
+    env.admin("unauthorized", json!({ "count": 1 })).await;
+    list_products(&client).await.expect("the retry with a new token succeeds");
+    assert_eq!(client.token_mints(), 2);
+
+    env.admin("unauthorized", json!({ "count": 2 })).await;
+    let err = list_products(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(client.token_mints(), 3, "exactly one re-mint per call, never a loop");
+    list_products(&client).await.expect("later calls work again");
+}
+
+#[tokio::test]
+async fn expired_tokens_mid_run_are_replaced_transparently() {
+    let env = Env::start().await;
+    let client = env.client();
+    list_products(&client).await.unwrap();
+    env.admin("tokens/expire", json!({})).await;
+    list_products(&client).await.expect("re-minted after the 401");
+    assert_eq!(client.token_mints(), 2);
+}
+
+#[tokio::test]
+async fn static_token_is_used_as_given_and_401_is_final() {
+    let env = Env::start().await;
+    let token = env.client().access_token().await.unwrap();
+    let client = env.builder().token(token).build().unwrap();
+    list_products(&client).await.expect("static token works");
+    env.admin("tokens/expire", json!({})).await;
+    let err = list_products(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+    assert_eq!(client.token_mints(), 0);
+    assert_eq!(env.stats().await["tokenMints"], 1, "only the mint that produced the static token");
+}
+
+#[tokio::test]
+async fn bad_credentials_and_unreachable_auth_host_say_what_went_wrong() {
+    let env = Env::start().await;
+    let client = env.builder().credentials(EMAIL, "wrong-password-value").build().unwrap();
+    let err = list_products(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert_eq!(err.auth_reason(), Some(AuthReason::BadCredentials));
+    assert_eq!(err.status(), Some(401));
+    assert!(!format!("{err} {err:?}").contains("wrong-password-value"));
+
+    // A port nothing listens on: bind, note it, release it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = env.builder().auth_url(format!("http://127.0.0.1:{port}")).credentials(EMAIL, PASSWORD).build().unwrap();
+    let err = list_products(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert_eq!(err.auth_reason(), Some(AuthReason::Unreachable));
+    assert!(err.message().contains("cannot reach the token host"), "{err}");
+}
+
+#[tokio::test]
+async fn auth_host_outage_recovers_when_it_returns() {
+    let env = Env::start().await;
+    let client = env.client();
+    env.fault("GET", "/v1/auth/token", json!({ "kind": "status", "status": 503, "count": 10 })).await;
+    let err = list_products(&client).await.unwrap_err();
+    assert_eq!(err.auth_reason(), Some(AuthReason::ServerError));
+    reqwest::Client::new().delete(format!("{}/_sandbox/faults", env.url)).send().await.unwrap();
+    list_products(&client).await.expect("works once the token host is back");
+}
+
+#[tokio::test]
+async fn non_admin_accounts_are_rejected_by_the_api() {
+    let env = Env::start().await;
+    let client = env.builder().credentials("viewer@example.com", "viewer-password").build().unwrap();
+    let err = list_products(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+    assert_eq!(client.token_mints(), 2, "one re-mint is attempted, then the 401 surfaces");
+}
+
+#[tokio::test]
+async fn scheduled_rotation_mints_in_the_background_and_stops_on_close() {
+    let env = Env::start().await;
+    let client = env.builder().credentials(EMAIL, PASSWORD).rotation_interval(Duration::from_millis(300)).build().unwrap();
+    list_products(&client).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let rotated = client.token_mints();
+    assert!(rotated >= 2, "rotation minted in the background ({rotated})");
+    client.close();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(client.token_mints() <= rotated + 1, "rotation stops after close");
+    let err = list_products(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+}
