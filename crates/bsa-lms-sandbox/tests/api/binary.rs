@@ -1,0 +1,101 @@
+//! The `bsa-lms-sandbox` executable: its one machine-readable line and its ways to stop.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{EMAIL, PASSWORD};
+
+fn spawn(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bsa-lms-sandbox"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("BSA_LMS_SANDBOX_URL=")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_owned();
+    (child, url)
+}
+
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "sandbox did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn prints_its_url_serves_and_exits_when_stdin_closes() {
+    let (mut child, url) = spawn(&[
+        "--port",
+        "0",
+        "--today",
+        "2026-05-25",
+        "--token-lifetime",
+        "120",
+        "--exit-with-stdin",
+    ]);
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with('/'),
+        "{url}"
+    );
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .get(format!("{url}/v1/auth/token"))
+        .basic_auth(EMAIL, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(token["token"].is_string());
+    let clock: serde_json::Value = http
+        .get(format!("{url}/_sandbox/clock"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clock["today"], "2026-05-25");
+    drop(child.stdin.take());
+    assert!(wait_exit(&mut child).success());
+    let mut banner = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut banner).unwrap();
+    assert!(banner.contains(&url) && banner.contains(EMAIL), "{banner}");
+}
+
+#[test]
+fn stops_cleanly_on_sigterm() {
+    let (mut child, _url) = spawn(&[]);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(wait_exit(&mut child).success());
+}
+
+#[test]
+fn rejects_unknown_arguments() {
+    let output = Command::new(env!("CARGO_BIN_EXE_bsa-lms-sandbox"))
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage"));
+}
