@@ -5,17 +5,24 @@
 //!
 //! `cargo run --example quickstart`
 
-use bsa_lms::types::{CreateCustomerRequest, CreateLoanRequest, CreateLoanRequestCustomerId, TransactionCreateRequest};
 use bsa_lms::Client;
+use bsa_lms::types::{
+    CreateCustomerRequest, CreateLoanRequest, CreateLoanRequestCustomerId, TransactionCreateRequest,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let configured = ["BSA_LMS_EMAIL", "BSA_LMS_TOKEN"].iter().any(|v| std::env::var_os(v).is_some());
+    let configured = ["BSA_LMS_EMAIL", "BSA_LMS_TOKEN"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
     let (client, _sandbox) = if configured {
         (Client::from_env()?, None)
     } else {
         let sandbox = bsa_lms_sandbox::Sandbox::start(bsa_lms_sandbox::Config::default()).await?;
-        println!("no BSA_LMS_* credentials set: using the embedded sandbox at {}", sandbox.url());
+        println!(
+            "no BSA_LMS_* credentials set: using the embedded sandbox at {}",
+            sandbox.url()
+        );
         let client = Client::builder()
             .base_url(sandbox.url())
             .auth_url(sandbox.url())
@@ -28,7 +35,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn run(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
-    let suffix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let suffix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let token = client.access_token().await?;
     println!("1. minted a token ({} characters)", token.len());
 
@@ -37,7 +46,12 @@ async fn run(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
         .body(CreateCustomerRequest::builder().external_id(format!("quickstart-{suffix}")))
         .send()
         .await?;
-    println!("2. customer {} ({}) is {}", customer.id, customer.display_name.as_deref().unwrap_or("?"), customer.status.as_deref().unwrap_or("?"));
+    println!(
+        "2. customer {} ({}) is {}",
+        customer.id,
+        customer.display_name.as_deref().unwrap_or("?"),
+        customer.status.as_deref().unwrap_or("?")
+    );
 
     let loan_ref = format!("quickstart-loan-{suffix}");
     // Ids are opaque strings; loan create documents the customer's LMS id as an integer.
@@ -56,7 +70,12 @@ async fn run(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
         )
         .send()
         .await?;
-    println!("3. loan {} is {}, {} due", loan.id, loan.status.as_deref().unwrap_or("?"), loan.total_outstanding.unwrap_or_default());
+    println!(
+        "3. loan {} is {}, {} due",
+        loan.id,
+        loan.status.as_deref().unwrap_or("?"),
+        loan.total_outstanding.unwrap_or_default()
+    );
 
     let repayment = client
         .create_repayment_by_external_id()
@@ -68,9 +87,18 @@ async fn run(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
         )
         .send()
         .await?;
-    println!("4. repayment {} of {} applied to interest {}", repayment.id, repayment.amount.unwrap_or_default(), repayment.interest.unwrap_or_default());
+    println!(
+        "4. repayment {} of {} applied to interest {}",
+        repayment.id,
+        repayment.amount.unwrap_or_default(),
+        repayment.interest.unwrap_or_default()
+    );
 
-    let loan = client.get_loan_by_external_id().loan_external_id(&loan_ref).send().await?;
+    let loan = client
+        .get_loan_by_external_id()
+        .loan_external_id(&loan_ref)
+        .send()
+        .await?;
     println!(
         "5. {} owes {}, next due {}",
         customer.display_name.as_deref().unwrap_or(&customer.id),

@@ -32,14 +32,19 @@ async fn hundred_concurrent_first_calls_mint_one_token() {
 async fn cached_token_is_reused_and_refreshed_inside_the_window() {
     let env = Env::start().await;
     // 4 s tokens: the client refreshes once less than half the lifetime remains.
-    env.admin("auth", json!({ "tokenLifetimeSeconds": 4 })).await;
+    env.admin("auth", json!({ "tokenLifetimeSeconds": 4 }))
+        .await;
     let client = env.client();
     list_products(&client).await.unwrap();
     list_products(&client).await.unwrap();
     assert_eq!(client.token_mints(), 1, "a fresh token is reused");
     tokio::time::sleep(Duration::from_millis(2300)).await;
     list_products(&client).await.unwrap();
-    assert_eq!(client.token_mints(), 2, "a token inside the refresh window is replaced before use");
+    assert_eq!(
+        client.token_mints(),
+        2,
+        "a token inside the refresh window is replaced before use"
+    );
 }
 
 #[tokio::test]
@@ -48,15 +53,23 @@ async fn one_remint_and_retry_after_a_401() {
     let client = env.client();
     list_products(&client).await.unwrap();
     env.admin("unauthorized", json!({ "count": 1 })).await;
-    list_products(&client).await.expect("the retry with a new token succeeds");
+    list_products(&client)
+        .await
+        .expect("the retry with a new token succeeds");
     assert_eq!(client.token_mints(), 2);
 
     env.admin("unauthorized", json!({ "count": 2 })).await;
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated);
     assert_eq!(err.status(), Some(401));
-    assert_eq!(client.token_mints(), 3, "exactly one re-mint per call, never a loop");
-    list_products(&client).await.expect("later calls work again");
+    assert_eq!(
+        client.token_mints(),
+        3,
+        "exactly one re-mint per call, never a loop"
+    );
+    list_products(&client)
+        .await
+        .expect("later calls work again");
 }
 
 #[tokio::test]
@@ -65,7 +78,9 @@ async fn expired_tokens_mid_run_are_replaced_transparently() {
     let client = env.client();
     list_products(&client).await.unwrap();
     env.admin("tokens/expire", json!({})).await;
-    list_products(&client).await.expect("re-minted after the 401");
+    list_products(&client)
+        .await
+        .expect("re-minted after the 401");
     assert_eq!(client.token_mints(), 2);
 }
 
@@ -79,13 +94,21 @@ async fn static_token_is_used_as_given_and_401_is_final() {
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated);
     assert_eq!(client.token_mints(), 0);
-    assert_eq!(env.stats().await["tokenMints"], 1, "only the mint that produced the static token");
+    assert_eq!(
+        env.stats().await["tokenMints"],
+        1,
+        "only the mint that produced the static token"
+    );
 }
 
 #[tokio::test]
 async fn bad_credentials_and_unreachable_auth_host_say_what_went_wrong() {
     let env = Env::start().await;
-    let client = env.builder().credentials(EMAIL, "wrong-password-value").build().unwrap();
+    let client = env
+        .builder()
+        .credentials(EMAIL, "wrong-password-value")
+        .build()
+        .unwrap();
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication);
     assert_eq!(err.auth_reason(), Some(AuthReason::BadCredentials));
@@ -93,45 +116,87 @@ async fn bad_credentials_and_unreachable_auth_host_say_what_went_wrong() {
     assert!(!format!("{err} {err:?}").contains("wrong-password-value"));
 
     // A port nothing listens on: bind, note it, release it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let client = env.builder().auth_url(format!("http://127.0.0.1:{port}")).credentials(EMAIL, PASSWORD).build().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = env
+        .builder()
+        .auth_url(format!("http://127.0.0.1:{port}"))
+        .credentials(EMAIL, PASSWORD)
+        .build()
+        .unwrap();
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication);
     assert_eq!(err.auth_reason(), Some(AuthReason::Unreachable));
-    assert!(err.message().contains("cannot reach the token host"), "{err}");
+    assert!(
+        err.message().contains("cannot reach the token host"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn auth_host_outage_recovers_when_it_returns() {
     let env = Env::start().await;
     let client = env.client();
-    env.fault("GET", "/v1/auth/token", json!({ "kind": "status", "status": 503, "count": 10 })).await;
+    env.fault(
+        "GET",
+        "/v1/auth/token",
+        json!({ "kind": "status", "status": 503, "count": 10 }),
+    )
+    .await;
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.auth_reason(), Some(AuthReason::ServerError));
-    reqwest::Client::new().delete(format!("{}/_sandbox/faults", env.url)).send().await.unwrap();
-    list_products(&client).await.expect("works once the token host is back");
+    reqwest::Client::new()
+        .delete(format!("{}/_sandbox/faults", env.url))
+        .send()
+        .await
+        .unwrap();
+    list_products(&client)
+        .await
+        .expect("works once the token host is back");
 }
 
 #[tokio::test]
 async fn non_admin_accounts_are_rejected_by_the_api() {
     let env = Env::start().await;
-    let client = env.builder().credentials("viewer@example.com", "viewer-password").build().unwrap();
+    let client = env
+        .builder()
+        .credentials("viewer@example.com", "viewer-password")
+        .build()
+        .unwrap();
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated);
-    assert_eq!(client.token_mints(), 2, "one re-mint is attempted, then the 401 surfaces");
+    assert_eq!(
+        client.token_mints(),
+        2,
+        "one re-mint is attempted, then the 401 surfaces"
+    );
 }
 
 #[tokio::test]
 async fn scheduled_rotation_mints_in_the_background_and_stops_on_close() {
     let env = Env::start().await;
-    let client = env.builder().credentials(EMAIL, PASSWORD).rotation_interval(Duration::from_millis(300)).build().unwrap();
+    let client = env
+        .builder()
+        .credentials(EMAIL, PASSWORD)
+        .rotation_interval(Duration::from_millis(300))
+        .build()
+        .unwrap();
     list_products(&client).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let rotated = client.token_mints();
-    assert!(rotated >= 2, "rotation minted in the background ({rotated})");
+    assert!(
+        rotated >= 2,
+        "rotation minted in the background ({rotated})"
+    );
     client.close();
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(client.token_mints() <= rotated + 1, "rotation stops after close");
+    assert!(
+        client.token_mints() <= rotated + 1,
+        "rotation stops after close"
+    );
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
 }

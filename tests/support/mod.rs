@@ -17,9 +17,15 @@ pub struct Env {
 
 impl Env {
     pub async fn start() -> Self {
-        let sandbox = Sandbox::start(Config::default()).await.expect("sandbox starts");
+        let sandbox = Sandbox::start(Config::default())
+            .await
+            .expect("sandbox starts");
         let url = sandbox.url();
-        Self { sandbox, url, http: reqwest::Client::new() }
+        Self {
+            sandbox,
+            url,
+            http: reqwest::Client::new(),
+        }
     }
 
     /// A client builder aimed at the sandbox, with fast retries and no environment.
@@ -36,7 +42,10 @@ impl Env {
     }
 
     pub fn client(&self) -> Client {
-        self.builder().credentials(EMAIL, PASSWORD).build().expect("client builds")
+        self.builder()
+            .credentials(EMAIL, PASSWORD)
+            .build()
+            .expect("client builds")
     }
 
     pub async fn admin(&self, path: &str, body: Value) -> Value {
@@ -47,24 +56,40 @@ impl Env {
             .send()
             .await
             .expect("admin call");
-        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "admin {path}: {}",
+            resp.status()
+        );
         resp.json().await.unwrap_or(Value::Null)
     }
 
     pub async fn fault(&self, method: &str, path: &str, fault: Value) {
         let mut body = json!({ "method": method, "path": path });
-        body.as_object_mut().unwrap().extend(fault.as_object().unwrap().clone());
+        body.as_object_mut()
+            .unwrap()
+            .extend(fault.as_object().unwrap().clone());
         self.admin("faults", body).await;
     }
 
     pub async fn stats(&self) -> Value {
-        self.http.get(format!("{}/_sandbox/stats", self.url)).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}/_sandbox/stats", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Creates a customer and an Active loan (product 1, principal 10000) with the given externalIds.
     pub async fn customer_and_loan(&self, client: &Client, tag: &str) -> (String, String) {
         let customer = client
-            .call("create_customer", obj(json!({ "body": { "externalId": format!("cust-{tag}") } })))
+            .call(
+                "create_customer",
+                obj(json!({ "body": { "externalId": format!("cust-{tag}") } })),
+            )
             .await
             .expect("create customer");
         let loan = client
@@ -77,7 +102,10 @@ impl Env {
             )
             .await
             .expect("create loan");
-        (customer["id"].as_str().unwrap().to_owned(), loan["id"].as_str().unwrap().to_owned())
+        (
+            customer["id"].as_str().unwrap().to_owned(),
+            loan["id"].as_str().unwrap().to_owned(),
+        )
     }
 }
 
