@@ -28,6 +28,7 @@ fn main() {
     check_rules(&doc);
     keep_generated_operations(&mut doc);
     let pages = page_impls(&doc);
+    let checks = number_checks(&doc);
 
     let spec = serde_json::from_value(doc).expect("openapi.json is not an OpenAPI 3.0 document");
     let mut settings = GenerationSettings::default();
@@ -43,7 +44,7 @@ fn main() {
     let file: syn::File = syn::parse2(tokens).expect("progenitor output parses");
     let dispatch = dispatch_source(&file);
     let extra: syn::File =
-        syn::parse_str(&format!("{dispatch}\n{pages}")).expect("dispatch code parses");
+        syn::parse_str(&format!("{dispatch}\n{pages}\n{checks}")).expect("dispatch code parses");
     let code = format!(
         "{}\n{}",
         prettyplease::unparse(&file),
@@ -172,6 +173,47 @@ fn page_impls(doc: &Value) -> String {
     out
 }
 
+/// `minimum`/`maximum` of request fields become checks run before sending,
+/// so that e.g. a negative amount fails with the field named.
+fn number_checks(doc: &Value) -> String {
+    let mut arms = String::new();
+    if let Some(schemas) = doc["components"]["schemas"].as_object() {
+        for (name, schema) in schemas {
+            let Some(props) = schema["properties"].as_object() else {
+                continue;
+            };
+            let mut lines = String::new();
+            for (field, prop) in props {
+                let bound = |key: &str| {
+                    prop[key]
+                        .as_f64()
+                        .map_or("None".to_owned(), |v| format!("Some({v:?})"))
+                };
+                let (min, max) = (bound("minimum"), bound("maximum"));
+                if min == "None" && max == "None" {
+                    continue;
+                }
+                let exclusive = |key: &str| prop[key].as_bool().unwrap_or(false);
+                writeln!(
+                    lines,
+                    "crate::dispatch::check_number(body, {field:?}, {min}, {}, {max}, {})?;",
+                    exclusive("exclusiveMinimum"),
+                    exclusive("exclusiveMaximum")
+                )
+                .unwrap();
+            }
+            if !lines.is_empty() {
+                writeln!(arms, "{name:?} => {{ {lines} }}").unwrap();
+            }
+        }
+    }
+    format!(
+        "#[allow(clippy::match_single_binding)]\n\
+         fn check_numbers(schema: &str, body: &serde_json::Value) -> Result<(), crate::Error> {{\n\
+         match schema {{ {arms} _ => {{}} }}\nOk(())\n}}"
+    )
+}
+
 /// One builder setter: the argument name and the Rust type it converts into.
 struct Setter {
     name: String,
@@ -230,10 +272,20 @@ fn dispatch_source(file: &syn::File) -> String {
         )
         .unwrap();
         for s in own {
+            // Bodies also get the numeric bounds typify does not enforce.
+            let take = match s.target.strip_prefix("types::") {
+                Some(schema) if s.name == "body" => {
+                    format!(
+                        "take_with::<{}>(\"body\", |v| super::check_numbers({schema:?}, v))",
+                        s.target
+                    )
+                }
+                _ => format!("take::<{}>({:?})", s.target, s.name),
+            };
             writeln!(
                 out,
-                "        if let Some(v) = args.take::<{}>({:?})? {{ b = b.{}(v); }}",
-                s.target, s.name, s.name
+                "        if let Some(v) = args.{take}? {{ b = b.{}(v); }}",
+                s.name
             )
             .unwrap();
         }

@@ -45,6 +45,18 @@ impl Args {
         }
     }
 
+    /// Like [`Args::take`], after running `check` on the raw value.
+    pub(crate) fn take_with<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        check: impl FnOnce(&Value) -> Result<(), Error>,
+    ) -> Result<Option<T>, Error> {
+        if let Some(value) = self.0.get(name).filter(|v| !v.is_null()) {
+            check(value)?;
+        }
+        self.take(name)
+    }
+
     /// Fails on arguments the operation does not have.
     pub(crate) fn finish(self) -> Result<(), Error> {
         match self.0.keys().next() {
@@ -63,6 +75,34 @@ pub(crate) fn respond<T: Serialize>(
     let value = result?.into_inner();
     serde_json::to_value(value)
         .map_err(|e| Error::decode(None, format!("cannot re-encode the response: {e}"), b""))
+}
+
+/// Checks one numeric body field against the spec's bounds (used by the
+/// generated `check_numbers`); absent or non-numeric values are left to serde.
+pub(crate) fn check_number(
+    body: &Value,
+    field: &str,
+    min: Option<f64>,
+    exclusive_min: bool,
+    max: Option<f64>,
+    exclusive_max: bool,
+) -> Result<(), Error> {
+    let Some(v) = body.get(field).and_then(Value::as_f64) else {
+        return Ok(());
+    };
+    let fail = |relation: &str, bound: f64| {
+        Err(Error::invalid_request(
+            Some(field),
+            format!("must be {relation} {bound}, got {v}"),
+        ))
+    };
+    match (min, max) {
+        (Some(m), _) if exclusive_min && v <= m => fail("greater than", m),
+        (Some(m), _) if v < m => fail("at least", m),
+        (_, Some(m)) if exclusive_max && v >= m => fail("less than", m),
+        (_, Some(m)) if v > m => fail("at most", m),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn unknown_operation(name: &str) -> Error {

@@ -181,6 +181,21 @@ async fn bad_arguments_fail_before_sending_and_name_the_field() {
             json!({ "loan_id": "1", "body": { "transactionAmount": 1, "transactionDate": "2026-13-45" } }),
             "transactionDate",
         ),
+        (
+            "create_repayment",
+            json!({ "loan_id": "1", "body": { "transactionAmount": -5 } }),
+            "transactionAmount",
+        ),
+        (
+            "create_repayment",
+            json!({ "loan_id": "1", "body": { "transactionAmount": 0 } }),
+            "transactionAmount",
+        ),
+        (
+            "create_loan",
+            json!({ "body": { "customerId": 1, "productId": 1, "principal": 0 } }),
+            "principal",
+        ),
         ("no_such_operation", json!({}), "operation"),
     ];
     for (op, args, field) in cases {
@@ -203,10 +218,17 @@ async fn server_validation_errors_carry_field_errors() {
         .await
         .map(|_| ());
     assert!(err.is_ok(), "rows = 100 is the documented maximum");
+    let customer = client
+        .call(
+            "create_customer",
+            obj(json!({ "body": { "externalId": "range" } })),
+        )
+        .await
+        .unwrap();
     let err = client
         .call(
             "create_loan",
-            obj(json!({ "body": { "customerId": 1, "productId": 1, "principal": -5 } })),
+            obj(json!({ "body": { "customerId": customer["id"], "productId": 1, "principal": 999999 } })),
         )
         .await
         .unwrap_err();
