@@ -127,7 +127,18 @@ async fn send(client: &Client, mut request: Request, operation: &str) -> reqwest
         let Some(attempt) = request.try_clone() else {
             return client.client().execute(request).await;
         };
+        let started = std::time::Instant::now();
         let sent = client.client().execute(attempt).await;
+        // Method, path and status only: never headers or bodies, which carry tokens and PII.
+        tracing::debug!(
+            operation,
+            method = %request.method(),
+            path = request.url().path(),
+            status = sent.as_ref().ok().map(|r| r.status().as_u16()),
+            error = sent.as_ref().err().map(|e| Error::from_transport(e).to_string()),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "bsa-lms request"
+        );
         let outcome = match &sent {
             Ok(resp) => Outcome::Status(resp.status().as_u16()),
             Err(e) if e.is_connect() => Outcome::NotSent,
