@@ -73,6 +73,8 @@ pub struct Property {
     pub snake: String,
     pub required: bool,
     pub ty: Type,
+    /// `nullable: true`: the field may be present with the value `null`.
+    pub nullable: bool,
     pub description: String,
     pub source: Option<String>,
 }
@@ -220,6 +222,7 @@ fn parse_schema(doc: &Value, name: &str, schema: &Value) -> Schema {
                     snake: snake_case(json),
                     required: required.contains(&json.as_str()),
                     ty: parse_type(prop),
+                    nullable: prop["nullable"].as_bool().unwrap_or(false),
                     description: text(resolve(doc, prop), "description"),
                     source: prop["x-bsa-source"].as_str().map(str::to_owned),
                 })
