@@ -16,7 +16,7 @@ use crate::faults::{Fault, FaultKind};
 use crate::model::customer::CustomerStatus;
 use crate::model::loan::{Charge, ChargeKind, LoanStatus};
 use crate::model::transaction::{TxKind, TxShape};
-use crate::request::{Fields, JsonBody, LoanKey, checked};
+use crate::request::{Fields, JsonBody, LoanKey, at_least_a_cent, checked};
 use crate::routes::{customers, loans};
 use crate::state::{App, RollbackStep};
 
@@ -237,7 +237,7 @@ async fn add_charge(
     });
     let amount = f.amount("amount", true, true);
     f.finish()?;
-    let (kind, amount) = (checked(kind)?, checked(amount)?);
+    let (kind, amount) = (checked(kind)?, at_least_a_cent("amount", checked(amount)?)?);
     let mut store = app.store();
     let id = loans::resolve(&store, &key)?;
     let today = store.today();

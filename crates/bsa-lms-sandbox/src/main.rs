@@ -85,6 +85,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Handlers go in before the URL is announced: a harness may signal as soon as it reads it.
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("bsa-lms-sandbox: cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
     let sandbox = match Sandbox::start(args.config).await {
         Ok(s) => s,
         Err(e) => {
@@ -106,13 +114,6 @@ async fn main() -> ExitCode {
          \x20 stop with Ctrl-C"
     );
 
-    let (Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        eprintln!("bsa-lms-sandbox: cannot install signal handlers");
-        return ExitCode::FAILURE;
-    };
     let stdin_eof = async {
         if args.exit_with_stdin {
             let _ = stdin_closed().await;

@@ -151,7 +151,9 @@ impl<'a> Fields<'a> {
         date
     }
 
-    /// A money amount; `positive` demands `> 0`, otherwise `>= 0` is enough.
+    /// A money amount in cents; `positive` demands `> 0` (as the schema states it, on the raw
+    /// number), otherwise `>= 0` is enough. An amount below half a cent rounds to 0; callers
+    /// that need at least a cent check that once the addressed resource is known.
     pub fn amount(&mut self, name: &str, required: bool, positive: bool) -> Option<Cents> {
         let number = match self.present(name, required)? {
             Value::Number(n) => n.as_f64(),
@@ -166,7 +168,7 @@ impl<'a> Fields<'a> {
             return None;
         }
         let cents = money::from_units(units);
-        if positive && (units <= 0.0 || cents <= 0) {
+        if positive && units <= 0.0 {
             self.error(name, "must be greater than 0");
             return None;
         }
@@ -242,7 +244,15 @@ pub fn check_external_id(value: &str) -> Result<(), String> {
     }
 }
 
-/// Parses an LMS id from a path or query value; ids are decimal in this deployment.
+/// An LMS id as this deployment issues them (decimal), if `raw` can be one.
+pub fn numeric_id(raw: &str) -> Option<u64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
+}
+
+/// Parses an LMS id where a non-numeric value is a client error (customer paths, §4.6).
 pub fn parse_id(field: &str, raw: &str) -> ApiResult<u64> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid_field(
@@ -254,10 +264,11 @@ pub fn parse_id(field: &str, raw: &str) -> ApiResult<u64> {
         .map_err(|_| ApiError::invalid_field(field, format!("{raw:?} is out of range")))
 }
 
-/// How a path names a customer or a loan: by LMS id or by the partner's externalId.
+/// How a path names a customer or a loan: by LMS id or by the partner's externalId, both
+/// as sent. Resolution decides what an unusable value means (400 for customer ids, 404 else).
 #[derive(Clone, Debug)]
 pub enum Key {
-    Id(u64),
+    Id(String),
     External(String),
 }
 
@@ -267,8 +278,8 @@ pub struct CustomerKey(pub Key);
 /// The `{loan_id}` / `{loan_external_id}` path parameter, whichever the route has.
 pub struct LoanKey(pub Key);
 
-/// The `{transaction_id}` path parameter.
-pub struct TransactionId(pub u64);
+/// The `{transaction_id}` path parameter, as sent.
+pub struct TransactionId(pub String);
 
 /// The `{external_id}` path parameter of the scorecard.
 pub struct ExternalIdPath(pub String);
@@ -286,10 +297,9 @@ async fn path_params(parts: &mut Parts) -> ApiResult<Vec<(String, String)>> {
 fn key_from(params: &[(String, String)], id_name: &str, external_name: &str) -> ApiResult<Key> {
     for (name, value) in params {
         if name == id_name {
-            return parse_id(id_name, value).map(Key::Id);
+            return Ok(Key::Id(value.clone()));
         }
         if name == external_name {
-            check_external_id(value).map_err(|e| ApiError::invalid_field(external_name, e))?;
             return Ok(Key::External(value.clone()));
         }
     }
@@ -319,12 +329,11 @@ impl<S: Send + Sync> FromRequestParts<S> for TransactionId {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
         let params = path_params(parts).await?;
-        let raw = params
-            .iter()
+        params
+            .into_iter()
             .find(|(k, _)| k == "transaction_id")
-            .map(|(_, v)| v.as_str())
-            .ok_or_else(|| ApiError::internal("route lacks {transaction_id}"))?;
-        parse_id("transaction_id", raw).map(TransactionId)
+            .map(|(_, v)| TransactionId(v))
+            .ok_or_else(|| ApiError::internal("route lacks {transaction_id}"))
     }
 }
 
@@ -373,4 +382,13 @@ impl QueryParams {
 /// missing one is always reported. Kept fallible so a slip is a 500, not a panic.
 pub fn checked<T>(value: Option<T>) -> ApiResult<T> {
     value.ok_or_else(|| ApiError::internal("a validated field went missing"))
+}
+
+/// `400 invalid_argument` for a positive amount that rounds to zero cents.
+pub fn at_least_a_cent(field: &str, cents: Cents) -> ApiResult<Cents> {
+    if cents > 0 {
+        Ok(cents)
+    } else {
+        Err(ApiError::invalid_field(field, "must be at least 0.01"))
+    }
 }

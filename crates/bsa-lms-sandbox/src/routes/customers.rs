@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::{ApiError, ApiResult};
 use crate::model::customer::{Customer, CustomerOut, CustomerStatus};
 use crate::pagination::{Page, PageRequest};
-use crate::request::{CustomerKey, Fields, JsonBody, Key, QueryParams, checked};
+use crate::request::{CustomerKey, Fields, JsonBody, Key, QueryParams, checked, parse_id};
 use crate::state::{App, Store};
 
 const ORDER_BY: &[&str] = &["id", "displayName", "submittedDate", "activationDate"];
@@ -16,11 +16,14 @@ const ORDER_BY: &[&str] = &["id", "displayName", "submittedDate", "activationDat
 /// Resolves a path key to a customer id, answering 404 for unknown ones.
 pub fn resolve(store: &Store, key: &Key) -> ApiResult<u64> {
     match key {
-        Key::Id(id) => store
-            .customers
-            .contains_key(id)
-            .then_some(*id)
-            .ok_or_else(|| ApiError::not_found(format!("Customer with id {id} does not exist"))),
+        Key::Id(raw) => {
+            let id = parse_id("customer_id", raw)?;
+            store
+                .customers
+                .contains_key(&id)
+                .then_some(id)
+                .ok_or_else(|| ApiError::not_found(format!("Customer with id {id} does not exist")))
+        }
         Key::External(ext) => store
             .customer_ids_by_external
             .get(ext)
@@ -115,12 +118,12 @@ pub async fn update(
     CustomerKey(key): CustomerKey,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<CustomerOut>> {
+    let mut store = app.store();
+    let id = resolve(&store, &key)?;
     let mut f = Fields::new(&body);
     let new_external = f.external_id("externalId", true);
     f.finish()?;
     let new_external = checked(new_external)?;
-    let mut store = app.store();
-    let id = resolve(&store, &key)?;
     let old_external = store.customers[&id].external_id.clone();
     if new_external != old_external {
         if store.customer_ids_by_external.contains_key(&new_external) {
@@ -163,13 +166,13 @@ pub async fn close(
     CustomerKey(key): CustomerKey,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<CustomerOut>> {
+    let mut store = app.store();
+    let id = resolve(&store, &key)?;
     let mut f = Fields::new(&body);
     let closure_date = f.date("closureDate", true);
     let _reason = f.integer("closureReasonId", true, 1..=i64::MAX);
     f.finish()?;
     let closure_date = checked(closure_date)?;
-    let mut store = app.store();
-    let id = resolve(&store, &key)?;
     let today = store.today();
     let customer = &store.customers[&id];
     match customer.status {

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::customer::CustomerStatus;
 use crate::model::loan::{Loan, LoanOut, LoanStatus, Phase};
 use crate::pagination::{Page, PageRequest};
-use crate::request::{Fields, JsonBody, Key, LoanKey, QueryParams, checked, parse_id};
+use crate::request::{Fields, JsonBody, Key, LoanKey, QueryParams, checked, numeric_id};
 use crate::state::{App, RollbackStep, Store};
 
 const ORDER_BY: &[&str] = &["id", "principal", "expectedDisbursementDate"];
@@ -25,11 +25,11 @@ const MAX_RATE: f64 = 1000.0;
 /// Resolves a path key to a loan id, answering 404 for unknown ones.
 pub fn resolve(store: &Store, key: &Key) -> ApiResult<u64> {
     match key {
-        Key::Id(id) => store
-            .loans
-            .contains_key(id)
-            .then_some(*id)
-            .ok_or_else(|| ApiError::not_found(format!("Loan with id {id} does not exist"))),
+        // Only customer ids are documented to answer 400 when not numeric; any other value
+        // simply names no loan.
+        Key::Id(raw) => numeric_id(raw)
+            .filter(|id| store.loans.contains_key(id))
+            .ok_or_else(|| ApiError::not_found(format!("Loan with id {raw} does not exist"))),
         Key::External(ext) => store.loan_ids_by_external.get(ext).copied().ok_or_else(|| {
             ApiError::not_found(format!("Loan with externalId {ext} does not exist"))
         }),
@@ -183,16 +183,14 @@ pub async fn list(State(app): State<App>, query: QueryParams) -> ApiResult<Json<
             "customerId and customerExternalId are mutually exclusive",
         ));
     }
-    let customer_id = customer_id
-        .map(|raw| parse_id("customerId", raw))
-        .transpose()?;
+
     let status = query.get("status").map(str::to_lowercase);
 
     let store = app.store();
     let today = store.today();
+    // An id or externalId that names no customer matches no loan: an empty page (§10 #12, #13).
     let customer = match (customer_id, customer_external) {
-        (Some(id), _) => Some(Some(id)),
-        // An unknown customer externalId gives an empty page (§10 #13).
+        (Some(raw), _) => Some(numeric_id(raw)),
         (None, Some(ext)) => Some(store.customer_ids_by_external.get(ext).copied()),
         (None, None) => None,
     };
@@ -233,15 +231,14 @@ pub async fn update(
     LoanKey(key): LoanKey,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<LoanOut>> {
+    let mut store = app.store();
+    let id = resolve(&store, &key)?;
     let mut f = Fields::new(&body);
     let principal = f.amount("principal", false, true);
     let installments = f.integer("numberOfRepayments", false, 1..=i64::MAX);
     let rate = f.number("interestRatePerPeriod", false, 0.0..=f64::MAX);
     let external_id = f.external_id("externalId", false);
     f.finish()?;
-
-    let mut store = app.store();
-    let id = resolve(&store, &key)?;
     if status_of(&store, id) != LoanStatus::Submitted {
         return Err(ApiError::aborted(format!(
             "Loan {id} is not in Submitted and pending approval state; undo disbursal and approval first"
@@ -362,9 +359,9 @@ pub async fn undo_disbursal(
     LoanKey(key): LoanKey,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<LoanOut>> {
-    note_only(&body)?;
     let mut store = app.store();
     let id = resolve(&store, &key)?;
+    note_only(&body)?;
     undo_disbursal_step(&mut store, id)?;
     Ok(Json(render(&store, id)))
 }
@@ -374,9 +371,9 @@ pub async fn undo_approval(
     LoanKey(key): LoanKey,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<LoanOut>> {
-    note_only(&body)?;
     let mut store = app.store();
     let id = resolve(&store, &key)?;
+    note_only(&body)?;
     undo_approval_step(&mut store, id)?;
     Ok(Json(render(&store, id)))
 }
@@ -387,14 +384,13 @@ pub async fn adjust_disbursement_date(
     LoanKey(key): LoanKey,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<LoanOut>> {
+    let mut store = app.store();
+    let id = resolve(&store, &key)?;
     let mut f = Fields::new(&body);
     let date = f.date("actualDisbursementDate", true);
     f.ignored_string("note");
     f.finish()?;
     let date = checked(date)?;
-
-    let mut store = app.store();
-    let id = resolve(&store, &key)?;
     let status = status_of(&store, id);
     // The current revision answers invalid_argument when the loan cannot be re-disbursed (A.11).
     if status != LoanStatus::Active {
@@ -432,14 +428,13 @@ pub async fn write_off(
     LoanKey(key): LoanKey,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<LoanOut>> {
+    let mut store = app.store();
+    let id = resolve(&store, &key)?;
     let mut f = Fields::new(&body);
     let date = f.date("transactionDate", true);
     f.ignored_string("note");
     f.finish()?;
     let date = checked(date)?;
-
-    let mut store = app.store();
-    let id = resolve(&store, &key)?;
     let today = store.today();
     let status = status_of(&store, id);
     if status != LoanStatus::Active {
@@ -478,9 +473,9 @@ pub async fn rollback(
     LoanKey(key): LoanKey,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Value>> {
-    note_only(&body)?;
     let mut store = app.store();
     let id = resolve(&store, &key)?;
+    note_only(&body)?;
     let status = status_of(&store, id);
     let plan: &[&str] = match status {
         LoanStatus::Active => &["undo-disbursal", "undo-approval", "delete"],

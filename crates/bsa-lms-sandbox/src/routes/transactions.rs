@@ -11,7 +11,9 @@ use crate::model::loan::{ChargeKind, Loan, LoanStatus};
 use crate::model::transaction::{Allocation, Transaction, TxKind, TxOut};
 use crate::money::Cents;
 use crate::pagination::{Page, PageRequest};
-use crate::request::{Fields, JsonBody, LoanKey, QueryParams, TransactionId, checked};
+use crate::request::{
+    Fields, JsonBody, LoanKey, QueryParams, TransactionId, at_least_a_cent, checked, numeric_id,
+};
 use crate::routes::loans;
 use crate::state::{App, Store};
 
@@ -42,8 +44,9 @@ fn parse_create(body: &serde_json::Map<String, serde_json::Value>) -> ApiResult<
     f.ignored_string("receiptNumber");
     let _payment_type = f.integer("paymentTypeId", false, i64::MIN..=i64::MAX);
     f.finish()?;
+    let amount = at_least_a_cent("transactionAmount", checked(amount)?)?;
     Ok(CreateRequest {
-        amount: checked(amount)?,
+        amount,
         date,
         idempotency_key,
     })
@@ -95,9 +98,9 @@ fn conflict_message(conflict: Conflict) -> String {
 /// Posts a create-type transaction: validation, the state and date rules of its kind, then a
 /// replay of the loan (A.4).
 async fn post(app: App, key: LoanKey, body: JsonBody, kind: TxKind) -> ApiResult<Json<TxOut>> {
-    let req = parse_create(&body.0)?;
     let mut store = app.store();
     let loan_id = loans::resolve(&store, &key.0)?;
+    let req = parse_create(&body.0)?;
     let today = store.today();
     let loan = &store.loans[&loan_id];
 
@@ -280,9 +283,9 @@ pub async fn list(
     LoanKey(key): LoanKey,
     query: QueryParams,
 ) -> ApiResult<Json<Page<TxOut>>> {
-    let page = PageRequest::parse(&query, None)?;
     let store = app.store();
     let loan_id = loans::resolve(&store, &key)?;
+    let page = PageRequest::parse(&query, None)?;
     let items = store.loans[&loan_id]
         .repayment_history()
         .into_iter()
@@ -291,12 +294,14 @@ pub async fn list(
     Ok(Json(page.slice(items)))
 }
 
-fn find_transaction(store: &Store, loan_id: u64, tx_id: u64) -> ApiResult<&Transaction> {
-    store.loans[&loan_id].transaction(tx_id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "Transaction with id {tx_id} does not exist on loan {loan_id}"
-        ))
-    })
+fn find_transaction<'a>(store: &'a Store, loan_id: u64, tx_id: &str) -> ApiResult<&'a Transaction> {
+    numeric_id(tx_id)
+        .and_then(|id| store.loans[&loan_id].transaction(id))
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Transaction with id {tx_id} does not exist on loan {loan_id}"
+            ))
+        })
 }
 
 pub async fn get(
@@ -308,7 +313,7 @@ pub async fn get(
     let loan_id = loans::resolve(&store, &key)?;
     Ok(Json(render(
         &store,
-        find_transaction(&store, loan_id, tx_id)?,
+        find_transaction(&store, loan_id, &tx_id)?,
     )))
 }
 
@@ -319,17 +324,17 @@ pub async fn adjust(
     TransactionId(tx_id): TransactionId,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<TxOut>> {
+    let mut store = app.store();
+    let loan_id = loans::resolve(&store, &key)?;
+    let original = find_transaction(&store, loan_id, &tx_id)?.clone();
+    let tx_id = original.id;
     let mut f = Fields::new(&body);
     let date = f.date("transactionDate", true);
     let amount = f.amount("transactionAmount", true, false);
     f.ignored_string("note");
     f.finish()?;
     let (date, amount) = (checked(date)?, checked(amount)?);
-
-    let mut store = app.store();
-    let loan_id = loans::resolve(&store, &key)?;
     let today = store.today();
-    let original = find_transaction(&store, loan_id, tx_id)?.clone();
     let loan = &store.loans[&loan_id];
     if !original.kind.adjustable() {
         return Err(ApiError::aborted(format!(
@@ -384,16 +389,16 @@ pub async fn reverse(
     TransactionId(tx_id): TransactionId,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<TxOut>> {
+    let mut store = app.store();
+    let loan_id = loans::resolve(&store, &key)?;
+    let original = find_transaction(&store, loan_id, &tx_id)?.clone();
+    let tx_id = original.id;
     let mut f = Fields::new(&body);
     let date = f.date("transactionDate", true);
     f.ignored_string("note");
     f.finish()?;
     checked(date)?;
-
-    let mut store = app.store();
-    let loan_id = loans::resolve(&store, &key)?;
     let today = store.today();
-    let original = find_transaction(&store, loan_id, tx_id)?.clone();
     let loan = &store.loans[&loan_id];
     if original.reversed {
         return Err(ApiError::aborted(format!(

@@ -789,3 +789,42 @@ async fn transaction_shapes() {
     let tx = env.repay(&loan, 1.0).await;
     assert_eq!(tx["reversed"], false);
 }
+
+#[tokio::test]
+async fn amounts_below_a_cent_and_unknown_loans() {
+    let env = start().await;
+    env.loan(1, 10000.0, "L").await;
+    // Half a cent rounds half-even to 0.00, which is no payment.
+    let errors = env
+        .post(
+            "/v1/loans/external/L/repayments",
+            json!({"transactionAmount": 0.005}),
+        )
+        .await
+        .field_errors();
+    assert_eq!(
+        errors,
+        [(
+            "transactionAmount".to_owned(),
+            "must be at least 0.01".to_owned()
+        )]
+    );
+    let tx = env
+        .post(
+            "/v1/loans/external/L/repayments",
+            json!({"transactionAmount": 0.015}),
+        )
+        .await
+        .ok();
+    assert_eq!(money(&tx["amount"]), 0.02, "1.5 cents round half-even to 2");
+    // The loan is looked up before the body is read.
+    env.post("/v1/loans/9/repayments", json!({}))
+        .await
+        .error(404, "not_found");
+    env.post(
+        "/v1/loans/not-a-number/repayments/waive-interest",
+        json!({"transactionAmount": 1}),
+    )
+    .await
+    .error(404, "not_found");
+}
