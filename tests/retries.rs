@@ -116,8 +116,7 @@ async fn repayment_without_key_is_never_replayed() {
         "the dropped-after-commit post was applied once, the 503 never"
     );
     assert_eq!(
-        stats["requests"]["POST /v1/loans/{loan_id}/repayments"],
-        2,
+        stats["requests"]["POST /v1/loans/{loan_id}/repayments"], 2,
         "no replays"
     );
 }
