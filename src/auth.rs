@@ -81,7 +81,7 @@ pub(crate) struct TokenManager {
     http: reqwest::Client,
     threshold: Duration,
     retry: RetryPolicy,
-    cached: RwLock<Option<Token>>,
+    cached: RwLock<Option<Arc<Token>>>,
     /// Held while minting, so concurrent callers wait for one mint (single-flight).
     minting: Mutex<()>,
     mints: AtomicU64,
@@ -115,7 +115,9 @@ impl TokenManager {
         retry: RetryPolicy,
         rotation: Option<Duration>,
     ) -> Result<Self, Error> {
-        let cached = initial.map(|t| Token::new(t, threshold)).transpose()?;
+        let cached = initial
+            .map(|t| Token::new(t, threshold).map(Arc::new))
+            .transpose()?;
         Ok(Self {
             auth,
             http,
@@ -134,14 +136,14 @@ impl TokenManager {
         matches!(self.auth, Auth::Credentials { .. })
     }
 
-    fn cached(&self) -> Option<Token> {
+    fn cached(&self) -> Option<Arc<Token>> {
         self.cached
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
 
-    fn store(&self, token: Token) {
+    fn store(&self, token: Arc<Token>) {
         *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some(token);
     }
 
@@ -151,7 +153,7 @@ impl TokenManager {
     }
 
     /// A token for the next request: the cached one while fresh, else a new one.
-    pub(crate) async fn current(self: &Arc<Self>) -> Result<Token, Error> {
+    pub(crate) async fn current(self: &Arc<Self>) -> Result<Arc<Token>, Error> {
         self.start_rotation();
         if let Some(token) = self
             .cached()
@@ -189,7 +191,7 @@ impl TokenManager {
     pub(crate) async fn after_unauthorized_header(
         &self,
         rejected: Option<&HeaderValue>,
-    ) -> Result<Option<Token>, Error> {
+    ) -> Result<Option<Arc<Token>>, Error> {
         if !self.has_credentials() {
             return Ok(None);
         }
@@ -202,7 +204,7 @@ impl TokenManager {
     }
 
     /// Mints and caches a token. Callers hold `minting`.
-    async fn mint(&self) -> Result<Token, Error> {
+    async fn mint(&self) -> Result<Arc<Token>, Error> {
         let Auth::Credentials {
             email,
             password,
@@ -274,7 +276,7 @@ impl TokenManager {
                         format!("the token host answered HTTP {status} without a string `token`"),
                     )
                 })?;
-            let token = Token::new(value, self.threshold)?;
+            let token = Arc::new(Token::new(value, self.threshold)?);
             self.mints.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(expires_at = ?token.expires_at, "minted a token");
             self.store(token.clone());
