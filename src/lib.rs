@@ -16,6 +16,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 mod auth;
 mod client;
 mod config;
