@@ -273,8 +273,8 @@ describe('secrets', () => {
       util.inspect(staticClient, { showHidden: true, depth: 10 }),
       util.format('%o', client),
     ]
-    for (const p of [wrong.getLoan('1'), staticClient.getLoan('nope'), client.getLoan('nope')]) {
-      const err = await p.then(assert.fail, (e) => e)
+    for (const call of [() => wrong.getLoan('1'), () => staticClient.getLoan('nope'), () => client.getLoan('nope')]) {
+      const err = await call().then(assert.fail, (e) => e)
       texts.push(String(err), err.stack, util.inspect(err, { showHidden: true, depth: 10 }), JSON.stringify(err))
     }
     assert.throws(

@@ -62,10 +62,11 @@ describe('API errors from the sandbox', () => {
     assert.equal(err.fieldErrors.length, 1)
     assert.equal(err.fieldErrors[0].field, 'page')
     assert.match(err.fieldErrors[0].error, /rows/)
+    // The same rule checked by the SDK before sending names the field the same way.
     const customer = await client.createCustomer({ externalId: 'neg' })
     const neg = await expectError(
       client.createLoan({ customerId: customer.id, productId: 1, principal: -1 }),
-      sdk.InvalidArgumentError,
+      sdk.InvalidRequestError,
     )
     assert.deepEqual(neg.fieldErrors.map((f) => f.field), ['principal'])
   })

@@ -1,0 +1,133 @@
+'use strict'
+// Token handling seen from Node: proactive refresh, the single 401 retry,
+// static tokens, single-flight minting and background rotation.
+const { describe, it, before, after, beforeEach } = require('node:test')
+const assert = require('node:assert/strict')
+const { setTimeout: sleep } = require('node:timers/promises')
+const { startSandbox } = require('./sandbox.js')
+const { Client, UnauthenticatedError } = require('..')
+
+let sandbox
+before(async () => {
+  sandbox = await startSandbox()
+})
+after(() => sandbox.stop())
+beforeEach(() => sandbox.reset())
+
+const ROUTE = 'GET /v1/loan-products'
+async function requests(route = ROUTE) {
+  return (await sandbox.stats()).requests[route] ?? 0
+}
+
+describe('token refresh', () => {
+  it('re-mints a short-lived token before it expires, without a 401', async () => {
+    // A 4 s token with a 3 s threshold is refreshed in its last 2 s (the core
+    // caps the window at half the lifetime; JWT times are whole seconds).
+    await sandbox.tokenLifetime(4)
+    const client = new Client(sandbox.options({ refreshThreshold: 3000 }))
+    await client.listLoanProducts()
+    await client.listLoanProducts()
+    assert.equal(client.tokenMints(), 1, 'still fresh')
+    await sleep(2200)
+    await client.listLoanProducts()
+    assert.equal(client.tokenMints(), 2, 'inside the refresh window: minted again')
+    assert.equal(await requests(), 3, 'no request was rejected and resent')
+    assert.equal((await sandbox.stats()).tokenMints, 2)
+  })
+
+  it('replaces an expired token', async () => {
+    await sandbox.tokenLifetime(1)
+    const client = new Client(sandbox.options({ refreshThreshold: 1 }))
+    await client.listLoanProducts()
+    await sleep(1300)
+    await client.listLoanProducts()
+    assert.equal(client.tokenMints(), 2)
+    assert.equal(await requests(), 2)
+  })
+
+  it('mints once for many concurrent first calls', async () => {
+    const client = new Client(sandbox.options())
+    await Promise.all(Array.from({ length: 50 }, () => client.listLoanProducts()))
+    assert.equal(client.tokenMints(), 1)
+    assert.equal((await sandbox.stats()).tokenMints, 1)
+  })
+})
+
+describe('the single 401 retry', () => {
+  it('re-mints once and resends once after a 401', async () => {
+    const client = new Client(sandbox.options())
+    await client.listLoanProducts()
+    await sandbox.unauthorized(1)
+    const products = await client.listLoanProducts()
+    assert.ok(products.items.length > 0)
+    assert.equal(client.tokenMints(), 2)
+    assert.equal(await requests(), 3, 'one call, one resend')
+  })
+
+  it('surfaces a second 401 instead of looping', async () => {
+    const client = new Client(sandbox.options())
+    await client.listLoanProducts()
+    await sandbox.unauthorized(2)
+    await assert.rejects(client.listLoanProducts(), (err) => err instanceof UnauthenticatedError && err.status === 401)
+    assert.equal(client.tokenMints(), 2, 'exactly one re-mint')
+    assert.equal(await requests(), 3, 'exactly one resend')
+    assert.ok((await client.listLoanProducts()).items, 'the client recovers')
+  })
+
+  it('recovers when every token was revoked', async () => {
+    const client = new Client(sandbox.options())
+    await client.listLoanProducts()
+    await sandbox.expireTokens()
+    await client.listLoanProducts()
+    assert.equal(client.tokenMints(), 2)
+  })
+})
+
+describe('static token', () => {
+  it('uses the token as given and never mints; a 401 is final', async () => {
+    const minter = new Client(sandbox.options())
+    const token = await minter.accessToken()
+    const client = new Client({ baseUrl: sandbox.url, token })
+    assert.ok((await client.listLoanProducts()).items.length > 0)
+    assert.equal(await client.accessToken(), token)
+    assert.equal(client.tokenMints(), 0)
+    assert.equal((await sandbox.stats()).tokenMints, 1, 'only the other client minted')
+
+    await sandbox.unauthorized(1)
+    const before = await requests()
+    await assert.rejects(client.listLoanProducts(), UnauthenticatedError)
+    assert.equal(await requests(), before + 1, 'not resent')
+    assert.equal((await sandbox.stats()).tokenMints, 1)
+  })
+
+  it('reads BSA_LMS_* variables when options are absent', async () => {
+    const token = await new Client(sandbox.options()).accessToken()
+    const saved = { ...process.env }
+    try {
+      Object.assign(process.env, { BSA_LMS_BASE_URL: sandbox.url, BSA_LMS_TOKEN: token })
+      delete process.env.BSA_LMS_EMAIL
+      delete process.env.BSA_LMS_PASSWORD
+      const client = new Client()
+      assert.ok((await client.listLoanProducts()).items.length > 0)
+      assert.match(String(client), /auth: 'token'/)
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+      Object.assign(process.env, saved)
+    }
+  })
+})
+
+describe('rotation', () => {
+  it('mints in the background at the rotation interval and stops on close()', async () => {
+    const client = new Client(sandbox.options({ rotationInterval: 200 }))
+    await client.listLoanProducts()
+    await sleep(900)
+    const rotated = (await sandbox.stats()).tokenMints
+    assert.ok(rotated >= 3, `rotated ${rotated} times`)
+    client.close()
+    await sleep(200)
+    const closed = (await sandbox.stats()).tokenMints
+    await sleep(600)
+    assert.equal((await sandbox.stats()).tokenMints, closed, 'no rotation after close()')
+  })
+})
