@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 here=$PWD
 tarball=$(ls -t bsa-lms-*.tgz | head -1)
 echo "tarball: $tarball ($(du -h "$tarball" | cut -f1))"
-tar -tzf "$tarball" | grep -q 'package/bsa-lms.linux-x64-gnu.node' || { echo "no .node in $tarball"; exit 1; }
+listing=$(tar -tzf "$tarball")
+grep -qx 'package/bsa-lms.linux-x64-gnu.node' <<<"$listing" || { echo "no .node in $tarball"; exit 1; }
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
