@@ -165,8 +165,9 @@ impl App {
         &self.0
     }
 
-    /// Locks the store. A panic while locked cannot leave it half-written in a way later
-    /// requests could not cope with, so a poisoned lock is simply taken over.
+    /// Locks the store. Handlers check everything before they change anything (and restore
+    /// a loan when a replay refuses a change), so a poisoned lock is taken over rather than
+    /// failing every later request.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.0
             .store

@@ -6,7 +6,7 @@ use axum::extract::State;
 use chrono::NaiveDate;
 
 use crate::error::{ApiError, ApiResult};
-use crate::ledger::Conflict;
+use crate::ledger::{Conflict, Ledger};
 use crate::model::loan::{ChargeKind, Loan, LoanStatus};
 use crate::model::transaction::{Allocation, Transaction, TxKind, TxOut};
 use crate::money::Cents;
@@ -116,9 +116,50 @@ async fn post(app: App, key: LoanKey, body: JsonBody, kind: TxKind) -> ApiResult
 
     let date = req.date.unwrap_or(today);
     let ledger = loan.ledger(today);
-    let status = loan.status(&ledger);
-    let mut amount = req.amount;
-    let mut recorded = Allocation::default();
+    let (amount, recorded) = admit(kind, loan, &ledger, date, today, req.amount)?;
+
+    let tx_id = store.next_transaction_id();
+    let loan = loan_mut(&mut store, loan_id);
+    let before = loan.clone();
+    if kind == TxKind::Repayment {
+        cancel_premature_penalties(loan, &ledger.periods, date);
+    }
+    loan.transactions.push(Transaction {
+        id: tx_id,
+        loan_id,
+        kind,
+        date,
+        amount,
+        reversed: false,
+        allocation: recorded,
+    });
+    if let Err(conflict) = loan.recompute(today) {
+        *loan = before;
+        // A backdated post that no longer fits is a date-rule refusal (§7.4, A.11).
+        return Err(ApiError::permission_denied(format!(
+            "transactionDate {date} is refused: {}",
+            conflict_message(conflict)
+        )));
+    }
+    if let Some(k) = req.idempotency_key {
+        loan.idempotency.insert(k, tx_id);
+    }
+    let tx = loan.transaction(tx_id).cloned().expect("just pushed");
+    Ok(Json(render(&store, &tx)))
+}
+
+/// The state, date and amount rules of one create-type kind (A.3–A.7). Returns the amount to
+/// book and, for a charge-off, the allocation recorded with it.
+fn admit(
+    kind: TxKind,
+    loan: &Loan,
+    ledger: &Ledger,
+    date: NaiveDate,
+    today: NaiveDate,
+    amount: Cents,
+) -> ApiResult<(Cents, Allocation)> {
+    let loan_id = loan.id;
+    let status = loan.status(ledger);
     match kind {
         TxKind::Repayment => {
             if status != LoanStatus::Active {
@@ -165,14 +206,14 @@ async fn post(app: App, key: LoanKey, body: JsonBody, kind: TxKind) -> ApiResult
             )?;
             // The request amount is validated, the booked amount is the outstanding balance (A.7).
             let t = ledger.totals();
-            recorded = Allocation {
+            let recorded = Allocation {
                 principal: t.principal_outstanding,
                 interest: t.interest_outstanding,
                 fees: t.fee_outstanding,
                 penalties: t.penalty_outstanding,
                 overpayment: 0,
             };
-            amount = t.total_outstanding();
+            return Ok((t.total_outstanding(), recorded));
         }
         TxKind::Recovery => {
             if status != LoanStatus::ClosedWrittenOff {
@@ -209,35 +250,7 @@ async fn post(app: App, key: LoanKey, body: JsonBody, kind: TxKind) -> ApiResult
             )?;
         }
     }
-
-    let tx_id = store.next_transaction_id();
-    let loan = loan_mut(&mut store, loan_id);
-    let before = loan.clone();
-    if kind == TxKind::Repayment {
-        cancel_premature_penalties(loan, &ledger.periods, date);
-    }
-    loan.transactions.push(Transaction {
-        id: tx_id,
-        loan_id,
-        kind,
-        date,
-        amount,
-        reversed: false,
-        allocation: recorded,
-    });
-    if let Err(conflict) = loan.recompute(today) {
-        *loan = before;
-        // A backdated post that no longer fits is a date-rule refusal (§7.4, A.11).
-        return Err(ApiError::permission_denied(format!(
-            "transactionDate {date} is refused: {}",
-            conflict_message(conflict)
-        )));
-    }
-    if let Some(k) = req.idempotency_key {
-        loan.idempotency.insert(k, tx_id);
-    }
-    let tx = loan.transaction(tx_id).cloned().expect("just pushed");
-    Ok(Json(render(&store, &tx)))
+    Ok((amount, Allocation::default()))
 }
 
 /// The delayed-settlement rule (§7.4): a payment dated on or before an instalment's due date
