@@ -1845,7 +1845,7 @@ export declare class Client extends BaseClient {
    * missing or empty; 409 `aborted` when another customer already has this externalId.
    *
    * `POST /v1/customers`
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createCustomer(params: CreateCustomerParams, options?: RequestOptions): Promise<Customer>
@@ -1877,7 +1877,7 @@ export declare class Client extends BaseClient {
    * `PUT /v1/customers/external/{customer_external_id}`
    * @param customerExternalId The customer's current externalId, percent-encoded as one path
    * segment.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   updateCustomerByExternalId(customerExternalId: string, params: UpdateCustomerByExternalIdParams, options?: RequestOptions): Promise<Customer>
@@ -1911,7 +1911,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/customers/external/{customer_external_id}/close`
    * @param customerExternalId The customer's current externalId, percent-encoded as one path
    * segment.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   closeCustomerByExternalId(customerExternalId: string, params: CloseCustomerByExternalIdParams, options?: RequestOptions): Promise<Customer>
@@ -1942,7 +1942,7 @@ export declare class Client extends BaseClient {
    * `PUT /v1/customers/{customer_id}`
    * @param customerId LMS customer id as returned by create or list (opaque string, numeric in
    * practice). A non-numeric value answers 400 `invalid_argument`.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   updateCustomer(customerId: string, params: UpdateCustomerParams, options?: RequestOptions): Promise<Customer>
@@ -1976,7 +1976,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/customers/{customer_id}/close`
    * @param customerId LMS customer id as returned by create or list (opaque string, numeric in
    * practice). A non-numeric value answers 400 `invalid_argument`.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   closeCustomer(customerId: string, params: CloseCustomerParams, options?: RequestOptions): Promise<Customer>
@@ -2026,7 +2026,7 @@ export declare class Client extends BaseClient {
    * documentation allows either code for the range and state cases).
    *
    * `POST /v1/loans`
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createLoan(params: CreateLoanParams, options?: RequestOptions): Promise<Loan>
@@ -2077,7 +2077,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/adjust-disbursement-date`
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   adjustLoanDisbursementDateByExternalId(loanExternalId: string, params: AdjustLoanDisbursementDateByExternalIdParams, options?: RequestOptions): Promise<Loan>
@@ -2116,7 +2116,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/repayments`
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createRepaymentByExternalId(loanExternalId: string, params: CreateRepaymentByExternalIdParams, options?: RequestOptions): Promise<Transaction>
@@ -2134,7 +2134,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/repayments/charge-off` (x-bsa-source: `alt`)
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   chargeOffLoanByExternalId(loanExternalId: string, params: ChargeOffLoanByExternalIdParams, options?: RequestOptions): Promise<Transaction>
@@ -2153,7 +2153,7 @@ export declare class Client extends BaseClient {
    * `alt`)
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createCreditBalanceRefundByExternalId(loanExternalId: string, params: CreateCreditBalanceRefundByExternalIdParams, options?: RequestOptions): Promise<Transaction>
@@ -2171,7 +2171,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/repayments/recover` (x-bsa-source: `alt`)
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createRecoveryPaymentByExternalId(loanExternalId: string, params: CreateRecoveryPaymentByExternalIdParams, options?: RequestOptions): Promise<Transaction>
@@ -2190,7 +2190,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/repayments/refund` (x-bsa-source: `alt`)
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createRefundByExternalId(loanExternalId: string, params: CreateRefundByExternalIdParams, options?: RequestOptions): Promise<Transaction>
@@ -2208,7 +2208,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/repayments/waive-interest` (x-bsa-source: `alt`)
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   waiveInterestByExternalId(loanExternalId: string, params: WaiveInterestByExternalIdParams, options?: RequestOptions): Promise<Transaction>
@@ -2245,7 +2245,7 @@ export declare class Client extends BaseClient {
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param transactionId The transaction's `id`.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   adjustTransactionByExternalId(loanExternalId: string, transactionId: string, params: AdjustTransactionByExternalIdParams, options?: RequestOptions): Promise<Transaction>
@@ -2266,7 +2266,7 @@ export declare class Client extends BaseClient {
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param transactionId The transaction's `id`.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   reverseTransactionByExternalId(loanExternalId: string, transactionId: string, params: ReverseTransactionByExternalIdParams, options?: RequestOptions): Promise<Transaction>
@@ -2286,7 +2286,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/rollback` (x-bsa-source: `alt`)
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   rollbackLoanByExternalId(loanExternalId: string, params?: RollbackLoanByExternalIdParams, options?: RequestOptions): Promise<RollbackResult>
@@ -2302,7 +2302,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/undo-approval`
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   undoLoanApprovalByExternalId(loanExternalId: string, params?: UndoLoanApprovalByExternalIdParams, options?: RequestOptions): Promise<Loan>
@@ -2317,7 +2317,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/external/{loan_external_id}/undo-disbursal`
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   undoLoanDisbursalByExternalId(loanExternalId: string, params?: UndoLoanDisbursalByExternalIdParams, options?: RequestOptions): Promise<Loan>
@@ -2345,7 +2345,7 @@ export declare class Client extends BaseClient {
    *
    * `PUT /v1/loans/{loan_id}`
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   updateLoan(loanId: string, params?: UpdateLoanParams, options?: RequestOptions): Promise<Loan>
@@ -2380,7 +2380,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/adjust-disbursement-date`
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   adjustLoanDisbursementDate(loanId: string, params: AdjustLoanDisbursementDateParams, options?: RequestOptions): Promise<Loan>
@@ -2417,7 +2417,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/repayments`
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createRepayment(loanId: string, params: CreateRepaymentParams, options?: RequestOptions): Promise<Transaction>
@@ -2434,7 +2434,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/repayments/charge-off` (x-bsa-source: `old`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   chargeOffLoan(loanId: string, params: ChargeOffLoanParams, options?: RequestOptions): Promise<Transaction>
@@ -2451,7 +2451,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/repayments/credit-balance-refund` (x-bsa-source: `alt`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createCreditBalanceRefund(loanId: string, params: CreateCreditBalanceRefundParams, options?: RequestOptions): Promise<Transaction>
@@ -2468,7 +2468,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/repayments/recover` (x-bsa-source: `old`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createRecoveryPayment(loanId: string, params: CreateRecoveryPaymentParams, options?: RequestOptions): Promise<Transaction>
@@ -2486,7 +2486,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/repayments/refund` (x-bsa-source: `old`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   createRefund(loanId: string, params: CreateRefundParams, options?: RequestOptions): Promise<Transaction>
@@ -2503,7 +2503,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/repayments/waive-interest` (x-bsa-source: `old`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   waiveInterest(loanId: string, params: WaiveInterestParams, options?: RequestOptions): Promise<Transaction>
@@ -2538,7 +2538,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/{loan_id}/repayments/{transaction_id}/adjust` (x-bsa-source: `old`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param transactionId The transaction's `id`.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   adjustTransaction(loanId: string, transactionId: string, params: AdjustTransactionParams, options?: RequestOptions): Promise<Transaction>
@@ -2557,7 +2557,7 @@ export declare class Client extends BaseClient {
    * `POST /v1/loans/{loan_id}/repayments/{transaction_id}/reverse` (x-bsa-source: `old`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param transactionId The transaction's `id`.
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   reverseTransaction(loanId: string, transactionId: string, params: ReverseTransactionParams, options?: RequestOptions): Promise<Transaction>
@@ -2576,7 +2576,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/rollback` (x-bsa-source: `alt`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   rollbackLoan(loanId: string, params?: RollbackLoanParams, options?: RequestOptions): Promise<RollbackResult>
@@ -2591,7 +2591,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/undo-approval`
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   undoLoanApproval(loanId: string, params?: UndoLoanApprovalParams, options?: RequestOptions): Promise<Loan>
@@ -2605,7 +2605,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/undo-disbursal`
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   undoLoanDisbursal(loanId: string, params?: UndoLoanDisbursalParams, options?: RequestOptions): Promise<Loan>
@@ -2623,7 +2623,7 @@ export declare class Client extends BaseClient {
    *
    * `POST /v1/loans/{loan_id}/writeoff` (x-bsa-source: `alt`)
    * @param loanId LMS loan id as returned by create or list (opaque string).
-   * @param params Query parameters and body fields; unset optional fields are not sent.
+   * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   writeOffLoan(loanId: string, params: WriteOffLoanParams, options?: RequestOptions): Promise<Loan>

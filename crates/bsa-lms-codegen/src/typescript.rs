@@ -466,10 +466,11 @@ fn method(out: &mut String, op: &Op) {
     }
     if !op.fields.is_empty() {
         let optional = if op.params_required() { "" } else { "?" };
-        let what = if op.has_body {
-            "Query parameters and body fields"
-        } else {
-            "Query parameters"
+        let has_query = op.fields.iter().any(|f| f.query.is_some());
+        let what = match (has_query, op.has_body) {
+            (true, true) => "Query parameters and body fields",
+            (true, false) => "Query parameters",
+            _ => "Body fields",
         };
         tags.push(format!(
             "@param params {what}; unset optional fields are not sent."
