@@ -4,6 +4,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
 use crate::common::{EMAIL, PASSWORD};
 
 fn spawn(args: &[&str]) -> (Child, String) {
@@ -62,7 +65,19 @@ async fn prints_its_url_serves_and_exits_when_stdin_closes() {
         .json()
         .await
         .unwrap();
-    assert!(token["token"].is_string());
+    let payload = token["token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        120
+    );
     let clock: serde_json::Value = http
         .get(format!("{url}/_sandbox/clock"))
         .send()

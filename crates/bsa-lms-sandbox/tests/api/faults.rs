@@ -234,3 +234,32 @@ async fn fault_specs_are_validated() {
             .field_errors();
     }
 }
+
+#[tokio::test]
+async fn html_and_empty_faults_do_not_run_the_handler() {
+    let env = start().await;
+    env.admin(
+        "/faults",
+        json!({"method": "POST", "path": "/v1/customers", "kind": "html", "status": 503}),
+    )
+    .await;
+    env.admin(
+        "/faults",
+        json!({"method": "POST", "path": "/v1/customers", "kind": "empty"}),
+    )
+    .await;
+    assert_eq!(
+        env.post("/v1/customers", json!({"externalId": "a"}))
+            .await
+            .status,
+        503
+    );
+    assert_eq!(
+        env.post("/v1/customers", json!({"externalId": "a"}))
+            .await
+            .status,
+        500
+    );
+    assert_eq!(env.stats().await["customers"], 0);
+    assert_eq!(env.customer("a").await["id"], "1");
+}
