@@ -312,7 +312,7 @@ class BaseClient {
     // A bad `params` value is reported by `_request` when the page is fetched.
     const object = typeof params === 'object' && params !== null
     const fetch = (page) => this._request(op, positional, object ? { ...params, page } : params, options)
-    return new PagePromise(fetch, (object && params.page) || 1, object ? params.rows : undefined)
+    return new PagePromise(fetch, object && params.page != null ? params.page : 1, object ? params.rows : undefined)
   }
 
   #send(id, args, { native: nativeOptions, signal }) {
