@@ -29,7 +29,9 @@ fn main() -> ExitCode {
             "--spec" => spec_path = args.next().map(PathBuf::from),
             "--root" => root = args.next().map(PathBuf::from).unwrap_or(root),
             other => {
-                eprintln!("unknown argument {other:?}\nusage: bsa-lms-codegen [--check] [--spec openapi.json] [--root .]");
+                eprintln!(
+                    "unknown argument {other:?}\nusage: bsa-lms-codegen [--check] [--spec openapi.json] [--root .]"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -47,7 +49,9 @@ fn main() -> ExitCode {
         }
     };
 
-    let outputs = python::generate(&api).into_iter().chain(typescript::generate(&api));
+    let outputs = python::generate(&api)
+        .into_iter()
+        .chain(typescript::generate(&api));
     let mut stale = Vec::new();
     for output in outputs {
         let path = root.join(output.path);
@@ -57,7 +61,9 @@ fn main() -> ExitCode {
         }
         if check {
             stale.push(output.path);
-        } else if let Err(e) = std::fs::create_dir_all(path.parent().unwrap()).and_then(|()| std::fs::write(&path, &output.contents)) {
+        } else if let Err(e) = std::fs::create_dir_all(path.parent().unwrap())
+            .and_then(|()| std::fs::write(&path, &output.contents))
+        {
             eprintln!("{}: {e}", path.display());
             return ExitCode::FAILURE;
         } else {
