@@ -9,6 +9,7 @@
 # BSA_LMS_CONFORMANCE_EXAMPLES (default 25 examples per operation; about 20 s on 2 cores) and a
 # hard stop after BSA_LMS_CONFORMANCE_MAX_TIME seconds (default 600; schemathesis' own
 # --max-time is a budget it always spends in full, so `timeout` bounds the run instead).
+# BSA_LMS_CONFORMANCE_EXTRA adds schemathesis options (e.g. "--checks all").
 # Exits with schemathesis' status (124 on the hard stop).
 set -euo pipefail
 
@@ -71,5 +72,7 @@ PY
 export BSA_LMS_TOKEN
 
 echo "conformance: schemathesis against $url ($examples examples per operation, at most ${max_time}s)"
+# BSA_LMS_CONFORMANCE_EXTRA is split into words on purpose.
+# shellcheck disable=SC2086
 timeout "$max_time" "$venv_bin/schemathesis" --config-file "$here/conformance/schemathesis.toml" \
-    run "$spec" --url "$url" --max-examples "$examples" --seed 1 --workers 2
+    run "$spec" --url "$url" --max-examples "$examples" --seed 1 --workers 2 ${BSA_LMS_CONFORMANCE_EXTRA:-}
