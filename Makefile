@@ -8,14 +8,14 @@ SANDBOX := $(CURDIR)/target/debug/bsa-lms-sandbox
 RUST_PACKAGES := -p bsa-lms -p bsa-lms-sandbox -p bsa-lms-codegen
 
 .PHONY: demo test lint check-generated test-rust test-python test-node conformance \
-        generate sandbox build bench package
+        test-regeneration generate sandbox build bench package
 
 ## The quickstart flow: against the embedded sandbox unless BSA_LMS_* credentials are set.
 demo:
 	$(CARGO) run --quiet --example quickstart
 
 ## Every test: lints, generated-file freshness, Rust, Python, Node, spec conformance.
-test: lint check-generated test-rust test-python test-node conformance
+test: lint check-generated test-rust test-python test-node test-regeneration conformance
 	@echo "all tests passed"
 
 build:
@@ -40,6 +40,10 @@ test-python: sandbox
 
 test-node: sandbox
 	$(MAKE) -C bindings/node test
+
+## A spec change and the older revision regenerate into SDKs that expose exactly the change.
+test-regeneration: test-python test-node
+	bash tests/regeneration/run.sh
 
 conformance: sandbox
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
