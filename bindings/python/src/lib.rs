@@ -1,1 +1,449 @@
-//! Python binding (being written).
+//! Native layer of the Python binding (`bsa_lms._native`).
+//!
+//! One class, `NativeClient`, around the Rust core client. Everything per
+//! operation is generated Python (`bsa_lms/_generated.py`) that ends in
+//! `call(operation, args)`: synchronous calls release the GIL while they run,
+//! asynchronous ones return an asyncio awaitable. Results cross once, from the
+//! decoded JSON value straight to Python objects; errors become the classes of
+//! `bsa_lms.errors`; panics are caught and never reach Python as such.
+
+mod convert;
+mod errors;
+mod logging;
+mod runtime;
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::{Either, select};
+use progenitor_client::ClientInfo;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::Value;
+
+use crate::runtime::{ForkSafeTokio, runtime};
+
+/// How often a waiting synchronous call lets Python handle signals (Ctrl-C).
+const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+
+/// The core client of one Python `Client`/`AsyncClient` (and its `with_options` copies).
+#[pyclass(frozen, module = "bsa_lms._native")]
+struct NativeClient {
+    /// Kept to rebuild the core in a child process after `os.fork()`.
+    builder: bsa_lms::ClientBuilder,
+    /// The core client and the pid it was built in.
+    state: RwLock<(u32, Arc<bsa_lms::Client>)>,
+    closed: AtomicBool,
+    /// Resolved main API URL (safe to show).
+    #[pyo3(get)]
+    base_url: String,
+    /// `"credentials"` or `"token"` (safe to show).
+    #[pyo3(get)]
+    auth_mode: &'static str,
+}
+
+#[pymethods]
+impl NativeClient {
+    #[new]
+    #[pyo3(signature = (*, base_url=None, auth_url=None, email=None, password=None, token=None,
+        timeout=None, connect_timeout=None, max_retries=None, headers=None, refresh_threshold=None,
+        rotation_interval=None, allow_insecure_http=false, user_agent_suffix=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        base_url: Option<String>,
+        auth_url: Option<String>,
+        email: Option<String>,
+        password: Option<String>,
+        token: Option<String>,
+        timeout: Option<f64>,
+        connect_timeout: Option<f64>,
+        max_retries: Option<u32>,
+        headers: Option<&Bound<'_, PyDict>>,
+        refresh_threshold: Option<f64>,
+        rotation_interval: Option<f64>,
+        allow_insecure_http: bool,
+        user_agent_suffix: Option<String>,
+    ) -> PyResult<Self> {
+        let settings = || -> Result<(bsa_lms::ClientBuilder, bool), bsa_lms::Error> {
+            let mut b = bsa_lms::Client::builder().allow_insecure_http(allow_insecure_http);
+            if let Some(url) = base_url {
+                b = b.base_url(url);
+            }
+            if let Some(url) = auth_url {
+                b = b.auth_url(url);
+            }
+            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            let email = email.or_else(|| env("BSA_LMS_EMAIL"));
+            let has_email = email.is_some();
+            match (email, password.or_else(|| env("BSA_LMS_PASSWORD"))) {
+                (Some(email), Some(password)) => b = b.credentials(email, password),
+                (Some(_), None) => return Err(missing("password", "an email")),
+                (None, Some(_)) => return Err(missing("email", "a password")),
+                (None, None) => {}
+            }
+            if let Some(token) = token {
+                b = b.token(token);
+            }
+            if let Some(t) = seconds("timeout", timeout, false)? {
+                b = b.timeout(t);
+            }
+            if let Some(t) = seconds("connect_timeout", connect_timeout, false)? {
+                b = b.connect_timeout(t);
+            }
+            if let Some(t) = seconds("refresh_threshold", refresh_threshold, true)? {
+                b = b.refresh_threshold(t);
+            }
+            if let Some(t) = seconds("rotation_interval", rotation_interval, false)? {
+                b = b.rotation_interval(t);
+            }
+            if let Some(n) = max_retries {
+                b = b.retry(retry_policy(n));
+            }
+            for (name, value) in header_pairs("headers", headers)? {
+                b = b.header(name, value);
+            }
+            if let Some(suffix) = user_agent_suffix {
+                b = b.user_agent_suffix(suffix);
+            }
+            Ok((b, has_email))
+        };
+        let (builder, has_email) = settings().map_err(|e| errors::to_pyerr(py, &e))?;
+        let client = builder
+            .clone()
+            .build()
+            .map_err(|e| errors::to_pyerr(py, &e))?;
+        Ok(Self {
+            base_url: client.baseurl().to_owned(),
+            // The core prefers credentials whenever an email resolved (build checked the rest).
+            auth_mode: if has_email { "credentials" } else { "token" },
+            builder,
+            state: RwLock::new((std::process::id(), Arc::new(client))),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Calls `operation` (snake_case operationId) with `args` (path and query
+    /// parameters by snake_case name, the body as `body`), blocking without the GIL.
+    #[pyo3(signature = (operation, args, timeout=None, max_retries=None, headers=None))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        operation: String,
+        args: &Bound<'_, PyDict>,
+        timeout: Option<f64>,
+        max_retries: Option<u32>,
+        headers: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        logging::refresh(py);
+        let prepared = convert::args_from_py(args)
+            .and_then(|args| Ok((args, self.client(timeout, max_retries, headers)?)));
+        let (args, client) = prepared.map_err(|e| errors::to_pyerr(py, &e))?;
+        run_sync(py, async move { client.call(&operation, args).await })
+    }
+
+    /// Like `call`, returning an awaitable for the running asyncio loop.
+    #[pyo3(signature = (operation, args, timeout=None, max_retries=None, headers=None))]
+    fn call_async<'py>(
+        &self,
+        py: Python<'py>,
+        operation: String,
+        args: &Bound<'py, PyDict>,
+        timeout: Option<f64>,
+        max_retries: Option<u32>,
+        headers: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        logging::refresh(py);
+        let prepared = convert::args_from_py(args)
+            .and_then(|args| Ok((args, self.client(timeout, max_retries, headers)?)));
+        let (args, client) = prepared.map_err(|e| errors::to_pyerr(py, &e))?;
+        run_async(py, async move { client.call(&operation, args).await })
+    }
+
+    /// A bearer token, minted or refreshed as needed.
+    fn access_token(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let client = self.core();
+        run_sync(
+            py,
+            async move { client.access_token().await.map(Value::String) },
+        )
+    }
+
+    fn access_token_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.core();
+        run_async(
+            py,
+            async move { client.access_token().await.map(Value::String) },
+        )
+    }
+
+    /// Tokens minted by this client in this process so far.
+    fn token_mints(&self) -> u64 {
+        self.core().token_mints()
+    }
+
+    /// Stops background token rotation; later calls raise `InvalidRequestError`.
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.core().close();
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+impl NativeClient {
+    /// The core client of this process: rebuilt from the builder after a fork,
+    /// because the parent's connection pool and token task belong to the
+    /// parent's runtime.
+    fn core(&self) -> Arc<bsa_lms::Client> {
+        let pid = std::process::id();
+        {
+            let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+            if state.0 == pid {
+                return state.1.clone();
+            }
+        }
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        if state.0 != pid {
+            // The settings were valid in the parent, so building cannot fail
+            // unless the environment changed; keep the parent's client then.
+            if let Ok(fresh) = self.builder.clone().build() {
+                if self.closed.load(Ordering::Acquire) {
+                    fresh.close();
+                }
+                // Leaked, not dropped: its pool belongs to the parent's runtime.
+                std::mem::forget(std::mem::replace(&mut state.1, Arc::new(fresh)));
+            }
+            state.0 = pid;
+        }
+        state.1.clone()
+    }
+
+    /// The core client with this call's options applied.
+    fn client(
+        &self,
+        timeout: Option<f64>,
+        max_retries: Option<u32>,
+        headers: Option<&Bound<'_, PyDict>>,
+    ) -> Result<Arc<bsa_lms::Client>, bsa_lms::Error> {
+        let core = self.core();
+        if timeout.is_none() && max_retries.is_none() && headers.is_none() {
+            return Ok(core);
+        }
+        let mut parsed = Vec::new();
+        for (name, value) in header_pairs("extra_headers", headers)? {
+            let name = http::HeaderName::try_from(name.as_str()).map_err(|_| {
+                bsa_lms::Error::invalid_request(
+                    Some("extra_headers"),
+                    format!("{name:?} is not a valid header name"),
+                )
+            })?;
+            let value = http::HeaderValue::try_from(value.as_str()).map_err(|_| {
+                bsa_lms::Error::invalid_request(
+                    Some("extra_headers"),
+                    format!("the value of {name} is not a valid header value"),
+                )
+            })?;
+            parsed.push((name, value));
+        }
+        Ok(Arc::new(core.with_options(bsa_lms::CallOptions {
+            timeout: seconds("timeout", timeout, false)?,
+            retry: max_retries.map(retry_policy),
+            headers: parsed,
+        })))
+    }
+}
+
+/// Runs a core future to completion on the calling thread with the GIL
+/// released, letting Python handle signals (Ctrl-C) while it waits.
+fn run_sync<F>(py: Python<'_>, future: F) -> PyResult<Py<PyAny>>
+where
+    F: Future<Output = Result<Value, bsa_lms::Error>> + Send,
+{
+    let outcome = py.detach(move || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            runtime().block_on(async move {
+                let call = std::pin::pin!(future);
+                let interrupted = std::pin::pin!(signal_raised());
+                match select(call, interrupted).await {
+                    Either::Left((result, _)) => Ok(result),
+                    Either::Right((err, _)) => Err(err),
+                }
+            })
+        }))
+    });
+    match outcome {
+        Ok(Ok(result)) => Outcome::from(result).into_py(py).map(Bound::unbind),
+        Ok(Err(signal)) => Err(signal),
+        Err(panic) => Err(errors::panic_to_pyerr(py, &errors::panic_message(&*panic))),
+    }
+}
+
+/// Resolves with the exception raised by a Python signal handler, if any.
+async fn signal_raised() -> PyErr {
+    loop {
+        tokio::time::sleep(SIGNAL_CHECK).await;
+        if let Err(err) = Python::attach(|py| py.check_signals()) {
+            return err;
+        }
+    }
+}
+
+/// Spawns a core future and returns an awaitable for the running asyncio loop.
+fn run_async<'py, F>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<Value, bsa_lms::Error>> + Send + 'static,
+{
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
+        let outcome = match AssertUnwindSafe(future).catch_unwind().await {
+            Ok(result) => Outcome::from(result),
+            Err(panic) => Outcome::Panic(errors::panic_message(&*panic)),
+        };
+        Ok(outcome)
+    })
+}
+
+/// What a call produced; converted (or raised) once the GIL is held.
+enum Outcome {
+    Value(Value),
+    Error(bsa_lms::Error),
+    Panic(String),
+}
+
+impl From<Result<Value, bsa_lms::Error>> for Outcome {
+    fn from(result: Result<Value, bsa_lms::Error>) -> Self {
+        match result {
+            Ok(value) => Self::Value(value),
+            Err(err) => Self::Error(err),
+        }
+    }
+}
+
+impl Outcome {
+    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        match self {
+            Self::Value(value) => convert::value_to_py(py, &value),
+            Self::Error(err) => Err(errors::to_pyerr(py, &err)),
+            Self::Panic(message) => Err(errors::panic_to_pyerr(py, &message)),
+        }
+    }
+}
+
+/// The async path converts through `IntoPyObject`: an error becomes the
+/// awaitable's exception.
+impl<'py> IntoPyObject<'py> for Outcome {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.into_py(py)
+    }
+}
+
+fn retry_policy(max_retries: u32) -> bsa_lms::RetryPolicy {
+    bsa_lms::RetryPolicy {
+        max_retries,
+        ..Default::default()
+    }
+}
+
+/// Seconds as a duration; must be finite and positive (or zero where allowed).
+fn seconds(
+    field: &str,
+    value: Option<f64>,
+    zero_ok: bool,
+) -> Result<Option<Duration>, bsa_lms::Error> {
+    let Some(secs) = value else {
+        return Ok(None);
+    };
+    let ok = secs.is_finite() && (secs > 0.0 || (zero_ok && secs == 0.0));
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if ok => Ok(Some(d)),
+        _ => Err(bsa_lms::Error::invalid_request(
+            Some(field),
+            format!("must be a positive number of seconds, got {secs}"),
+        )),
+    }
+}
+
+fn header_pairs(
+    field: &str,
+    headers: Option<&Bound<'_, PyDict>>,
+) -> Result<Vec<(String, String)>, bsa_lms::Error> {
+    let Some(headers) = headers else {
+        return Ok(Vec::new());
+    };
+    headers
+        .iter()
+        .map(|(k, v)| {
+            k.extract::<String>()
+                .and_then(|k| Ok((k, v.extract::<String>()?)))
+                .map_err(|_| {
+                    bsa_lms::Error::invalid_request(Some(field), "names and values must be str")
+                })
+        })
+        .collect()
+}
+
+fn missing(field: &str, given: &str) -> bsa_lms::Error {
+    bsa_lms::Error::invalid_request(
+        Some(field),
+        format!(
+            "{given} was given without the {field} (argument or BSA_LMS_{})",
+            field.to_uppercase()
+        ),
+    )
+}
+
+/// Raises a panic inside the sync or async call path (tests check that it
+/// surfaces as `LmsError`).
+#[pyfunction]
+fn _panic_probe(py: Python<'_>, asynchronous: bool) -> PyResult<Py<PyAny>> {
+    let future = async {
+        let fail = true;
+        if fail {
+            panic!("probe");
+        }
+        Ok(Value::Null)
+    };
+    if asynchronous {
+        run_async(py, future).map(Bound::unbind)
+    } else {
+        run_sync(py, future)
+    }
+}
+
+/// Registered with `atexit`: lets background threads leave the interpreter
+/// before it finalizes.
+#[pyfunction]
+fn _at_exit(py: Python<'_>) {
+    py.detach(runtime::wait_for_background);
+}
+
+/// Snake_case ids of every operation `call` accepts.
+#[pyfunction]
+fn operations() -> Vec<&'static str> {
+    bsa_lms::operations().to_vec()
+}
+
+#[pymodule]
+mod _native {
+    use pyo3::prelude::*;
+
+    #[pymodule_export]
+    use super::{_at_exit, _panic_probe, NativeClient, operations};
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        super::logging::install(m.py())
+    }
+}

@@ -1,0 +1,488 @@
+"""The hand-written runtime under the generated surface: client construction and
+options, the model base class and the auto-paging pages.
+
+Every operation method (generated into ``_generated.py``) builds its arguments and
+ends in ``_request`` / ``_request_async``; nothing here knows about a single operation.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as _dt
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from typing import Any, Callable, Generic, Optional, TypeVar
+
+from . import _native
+from .errors import _invalid_request
+
+__all__ = ["AsyncPage", "AsyncPager", "Model", "SyncPage"]
+
+_USER_AGENT = f"python/{sys.version_info[0]}.{sys.version_info[1]}"
+
+# Per-call options: (timeout seconds, max_retries, extra headers).
+_Options = tuple[Optional[float], Optional[int], Optional[dict[str, str]]]
+
+
+class Model:
+    """A response object: attribute access in snake_case, ``m["apiField"]`` for any field
+    (including ones this SDK does not know yet), ``to_dict()`` for the JSON as received."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object as received (API field names, unknown fields included). Not a copy."""
+        return self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field by its API name, or ``default`` when absent."""
+        return self._data.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Model):
+            return type(self) is type(other) and self._data == other._data
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dict it wraps
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+
+M = TypeVar("M", bound=Model)
+_C = TypeVar("_C", bound="_BaseClient")
+
+
+def _date(value: _dt.date | str, field: str) -> str:
+    """A request date as ``YYYY-MM-DD``: a ``datetime.date`` or the string itself."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _dt.datetime):
+        raise _invalid_request(
+            field, "pass a datetime.date or 'YYYY-MM-DD', not a datetime (the day is ambiguous)"
+        )
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    raise _invalid_request(
+        field, f"expected a datetime.date or a 'YYYY-MM-DD' string, got {type(value).__name__}"
+    )
+
+
+def _merge(base: _Options | None, call: _Options) -> _Options:
+    """Per-call options over the ones set with ``with_options``."""
+    if base is None:
+        return call
+    headers = call[2]
+    if base[2] and headers:
+        headers = {**base[2], **headers}
+    return (
+        call[0] if call[0] is not None else base[0],
+        call[1] if call[1] is not None else base[1],
+        headers if headers is not None else base[2],
+    )
+
+
+class _BaseClient:
+    __slots__ = ("_native", "_options")
+
+    _native: _native.NativeClient
+    _options: _Options | None
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        auth_url: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        refresh_threshold: float | None = None,
+        rotation_interval: float | None = None,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        """Builds a client. Unset values come from ``BSA_LMS_*`` environment variables,
+        then the documented hosts. Durations are in seconds.
+
+        Args:
+            base_url: main API host (``BSA_LMS_BASE_URL``).
+            auth_url: token host (``BSA_LMS_AUTH_URL``).
+            email: partner account (``BSA_LMS_EMAIL``); tokens are minted and refreshed.
+            password: its password (``BSA_LMS_PASSWORD``).
+            token: a ready bearer token (``BSA_LMS_TOKEN``); alone, a 401 is final.
+            timeout: per-attempt timeout (default 60).
+            connect_timeout: time to open a connection (default 10).
+            max_retries: retries of transient failures (default 2, 0 turns them off).
+            headers: extra headers sent with every request.
+            refresh_threshold: re-mint a token with less than this left (default 7 days).
+            rotation_interval: mint a fresh token in the background this often.
+            allow_insecure_http: allow plain http to hosts other than loopback.
+        """
+        self._native = _native.NativeClient(
+            base_url=base_url,
+            auth_url=auth_url,
+            email=email,
+            password=password,
+            token=token,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            headers=dict(headers) if headers is not None else None,
+            refresh_threshold=refresh_threshold,
+            rotation_interval=rotation_interval,
+            allow_insecure_http=allow_insecure_http,
+            user_agent_suffix=_USER_AGENT,
+        )
+        self._options = None
+
+    def _copy(self: _C, options: _Options) -> _C:
+        # Shares the native client: token cache, connection pool and closed state.
+        copy = object.__new__(type(self))
+        copy._native = self._native
+        copy._options = _merge(self._options, options)
+        return copy
+
+    @property
+    def base_url(self) -> str:
+        """The main API URL in use."""
+        return self._native.base_url
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called (on this client or a copy sharing its state)."""
+        return self._native.closed
+
+    def token_mints(self) -> int:
+        """Tokens minted by this client (and its copies) in this process so far."""
+        return self._native.token_mints()
+
+    def close(self) -> None:
+        """Stops background token rotation; later calls raise ``InvalidRequestError``."""
+        self._native.close()
+
+    def __repr__(self) -> str:
+        # Never shows a password or token: only where it talks to and how it authenticates.
+        return (
+            f"{type(self).__name__}(base_url={self._native.base_url!r}, "
+            f"auth={self._native.auth_mode!r})"
+        )
+
+
+class SyncClientBase(_BaseClient):
+    """Synchronous calls: each blocks its thread (without holding the GIL) until done.
+    One client is safe to share between threads."""
+
+    __slots__ = ()
+
+    def with_options(
+        self: _C,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> _C:
+        """A copy whose calls use these options (sharing tokens and connections)."""
+        headers = dict(extra_headers) if extra_headers is not None else None
+        return self._copy((timeout, max_retries, headers))
+
+    def access_token(self) -> str:
+        """A bearer token, minted or refreshed as needed (e.g. for another tool)."""
+        token: str = self._native.access_token()
+        return token
+
+    def _request(
+        self,
+        operation: str,
+        args: dict[str, Any],
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Any:
+        if timeout is None and max_retries is None and extra_headers is None:
+            if self._options is None:
+                return self._native.call(operation, args)
+            return self._native.call(operation, args, *self._options)
+        headers = dict(extra_headers) if extra_headers is not None else None
+        return self._native.call(
+            operation, args, *_merge(self._options, (timeout, max_retries, headers))
+        )
+
+    def _page(
+        self,
+        operation: str,
+        args: dict[str, Any],
+        item: Callable[[dict[str, Any]], M],
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> SyncPage[M]:
+        def fetch(a: dict[str, Any]) -> Any:
+            return self._request(operation, a, timeout, max_retries, extra_headers)
+
+        return SyncPage(fetch, args, item, fetch(args))
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class AsyncClientBase(_BaseClient):
+    """Asynchronous calls for asyncio. One client works across event loops (several
+    ``asyncio.run()`` calls) and concurrent tasks."""
+
+    __slots__ = ()
+
+    def with_options(
+        self: _C,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> _C:
+        """A copy whose calls use these options (sharing tokens and connections)."""
+        headers = dict(extra_headers) if extra_headers is not None else None
+        return self._copy((timeout, max_retries, headers))
+
+    async def access_token(self) -> str:
+        """A bearer token, minted or refreshed as needed (e.g. for another tool)."""
+        token: str = await self._native.access_token_async()
+        return token
+
+    async def aclose(self) -> None:
+        """Same as ``close()``, for ``contextlib.aclosing`` and similar helpers."""
+        self.close()
+
+    async def _request_async(
+        self,
+        operation: str,
+        args: dict[str, Any],
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Any:
+        if timeout is None and max_retries is None and extra_headers is None:
+            if self._options is None:
+                return await self._native.call_async(operation, args)
+            return await self._native.call_async(operation, args, *self._options)
+        headers = dict(extra_headers) if extra_headers is not None else None
+        options = _merge(self._options, (timeout, max_retries, headers))
+        return await self._native.call_async(operation, args, *options)
+
+    def _pager(
+        self,
+        operation: str,
+        args: dict[str, Any],
+        item: Callable[[dict[str, Any]], M],
+        timeout: float | None,
+        max_retries: int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> AsyncPager[M]:
+        async def fetch(a: dict[str, Any]) -> Any:
+            return await self._request_async(operation, a, timeout, max_retries, extra_headers)
+
+        return AsyncPager(fetch, args, item)
+
+    async def __aenter__(self: _C) -> _C:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _has_next(page: int, count: int, rows_per_page: int | None, total: int | None) -> bool:
+    # Same rule as the core: pages are 1-based and there is no cursor, so stop on an
+    # empty page, once page x rows reaches total, or (without a total) on a short page.
+    if count == 0:
+        return False
+    rows = rows_per_page if rows_per_page else count
+    if total is not None:
+        return page * rows < total
+    return count >= rows
+
+
+class _PageBase(Generic[M]):
+    __slots__ = ("_args", "_item", "_raw", "items", "page", "rows_per_page", "total")
+
+    #: The records of this page.
+    items: list[M]
+    #: Records matching the filter across all pages, when the server sent it.
+    total: int | None
+    #: This page's number (1-based).
+    page: int
+    #: Page size the server applied, when it sent it.
+    rows_per_page: int | None
+
+    def __init__(
+        self, args: dict[str, Any], item: Callable[[dict[str, Any]], M], raw: dict[str, Any]
+    ) -> None:
+        self._args = args
+        self._item = item
+        self._raw = raw
+        self.items = [item(x) for x in raw.get("items") or ()]
+        self.total = raw.get("total")
+        self.page = raw.get("page") or args.get("page") or 1
+        self.rows_per_page = raw.get("rowsPerPage")
+
+    def has_next_page(self) -> bool:
+        """Whether another page follows this one."""
+        return _has_next(self.page, len(self.items), self.rows_per_page, self.total)
+
+    def _next_args(self) -> dict[str, Any]:
+        return {**self._args, "page": self.page + 1}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The page as received (``items``, ``total``, ...)."""
+        return self._raw
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(page={self.page}, items={len(self.items)}, total={self.total})"
+        )
+
+
+class SyncPage(_PageBase[M]):
+    """One page of a list (``items``, ``total``, ``page``, ``rows_per_page``). Iterating
+    it yields every item from this page on, fetching the following pages as needed."""
+
+    __slots__ = ("_fetch",)
+
+    def __init__(
+        self,
+        fetch: Callable[[dict[str, Any]], Any],
+        args: dict[str, Any],
+        item: Callable[[dict[str, Any]], M],
+        raw: dict[str, Any],
+    ) -> None:
+        super().__init__(args, item, raw)
+        self._fetch = fetch
+
+    def next_page(self) -> SyncPage[M]:
+        """Fetches the following page (check ``has_next_page()`` first)."""
+        args = self._next_args()
+        return SyncPage(self._fetch, args, self._item, self._fetch(args))
+
+    def iter_pages(self) -> Iterator[SyncPage[M]]:
+        """This page and every following one."""
+        page = self
+        yield page
+        while page.has_next_page():
+            page = page.next_page()
+            yield page
+
+    def __iter__(self) -> Iterator[M]:
+        for page in self.iter_pages():
+            yield from page.items
+
+
+class AsyncPage(_PageBase[M]):
+    """One page of a list; ``async for`` over it yields every item from this page on."""
+
+    __slots__ = ("_fetch",)
+
+    def __init__(
+        self,
+        fetch: Callable[[dict[str, Any]], Any],
+        args: dict[str, Any],
+        item: Callable[[dict[str, Any]], M],
+        raw: dict[str, Any],
+    ) -> None:
+        super().__init__(args, item, raw)
+        self._fetch = fetch
+
+    async def next_page(self) -> AsyncPage[M]:
+        """Fetches the following page (check ``has_next_page()`` first)."""
+        args = self._next_args()
+        return AsyncPage(self._fetch, args, self._item, await self._fetch(args))
+
+    async def iter_pages(self) -> AsyncIterator[AsyncPage[M]]:
+        """This page and every following one."""
+        page = self
+        yield page
+        while page.has_next_page():
+            page = await page.next_page()
+            yield page
+
+    async def _items(self) -> AsyncIterator[M]:
+        async for page in self.iter_pages():
+            for item in page.items:
+                yield item
+
+    def __aiter__(self) -> AsyncIterator[M]:
+        return self._items()
+
+
+class AsyncPager(Generic[M]):
+    """What an async list method returns: ``await`` it for the first page, or
+    ``async for`` over it for every item across pages."""
+
+    __slots__ = ("_args", "_fetch", "_item")
+
+    def __init__(
+        self,
+        fetch: Callable[[dict[str, Any]], Any],
+        args: dict[str, Any],
+        item: Callable[[dict[str, Any]], M],
+    ) -> None:
+        self._fetch = fetch
+        self._args = args
+        self._item = item
+
+    async def _first(self) -> AsyncPage[M]:
+        return AsyncPage(self._fetch, self._args, self._item, await self._fetch(self._args))
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[M]]:
+        return self._first().__await__()
+
+    async def _items(self) -> AsyncIterator[M]:
+        page = await self._first()
+        async for item in page:
+            yield item
+
+    def __aiter__(self) -> AsyncIterator[M]:
+        return self._items()
+
+
+def operations() -> list[str]:
+    """Snake_case ids of every operation the clients can call."""
+    return _native.operations()
+
+
+def _configure_logging() -> None:
+    # BSA_LMS_LOG=debug (or info, warn, error, trace) turns on the `bsa_lms` logger and,
+    # when the application configured no logging at all, prints it to stderr.
+    spec = os.environ.get("BSA_LMS_LOG", "").strip()
+    if not spec:
+        return
+    name = spec.rsplit("=", 1)[-1].split(",")[0].strip().upper()
+    levels = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "WARN": 30, "WARNING": 30, "ERROR": 40}
+    level = levels.get(name, logging.CRITICAL + 10 if name == "OFF" else None)
+    if level is None:
+        return
+    logger = logging.getLogger("bsa_lms")
+    logger.setLevel(level)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+_configure_logging()
+# Background threads finishing async calls or forwarding log lines must leave the
+# interpreter before it finalizes.
+atexit.register(_native._at_exit)

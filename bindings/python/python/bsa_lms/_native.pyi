@@ -1,0 +1,51 @@
+"""Stubs of the native extension (Rust, pyo3). Use the ``bsa_lms`` package instead."""
+
+from typing import Any
+
+__version__: str
+
+class NativeClient:
+    base_url: str
+    auth_mode: str
+    closed: bool
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        auth_url: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
+        headers: dict[str, str] | None = None,
+        refresh_threshold: float | None = None,
+        rotation_interval: float | None = None,
+        allow_insecure_http: bool = False,
+        user_agent_suffix: str | None = None,
+    ) -> None: ...
+    def call(
+        self,
+        operation: str,
+        args: dict[str, Any],
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any: ...
+    def call_async(
+        self,
+        operation: str,
+        args: dict[str, Any],
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any: ...
+    def access_token(self) -> str: ...
+    def access_token_async(self) -> Any: ...
+    def token_mints(self) -> int: ...
+    def close(self) -> None: ...
+
+def operations() -> list[str]: ...
+def _panic_probe(asynchronous: bool) -> Any: ...
+def _at_exit() -> None: ...

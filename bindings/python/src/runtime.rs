@@ -1,0 +1,130 @@
+//! The tokio runtime every call runs on, rebuilt in a child after `os.fork()`.
+//!
+//! Worker threads do not survive a fork, so a runtime inherited from the
+//! parent would hang the child. The runtime is keyed by process id: a child
+//! sees a different pid and builds its own. The parent's runtime is leaked in
+//! the child on purpose, since dropping it would wait for threads that do not
+//! exist there.
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
+use tokio::runtime::Runtime;
+
+static RUNTIME: RwLock<Option<(u32, &'static Runtime)>> = RwLock::new(None);
+
+/// Set by the `atexit` hook: from then on no background thread touches Python.
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// Background threads currently inside (or about to enter) the interpreter.
+static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
+/// How long the `atexit` hook waits for them.
+const EXIT_WAIT: Duration = Duration::from_secs(2);
+
+/// Runs `f` (which attaches to Python) on a background thread, unless the
+/// interpreter is shutting down. A background thread that holds or waits for
+/// the GIL while Python finalizes crashes the process (`PyGILState_Release`),
+/// so `wait_for_background` lets such sections finish first and skips new ones.
+pub fn with_python<R>(f: impl FnOnce() -> R) -> Option<R> {
+    IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+    let result = if EXITING.load(Ordering::SeqCst) {
+        None
+    } else {
+        Some(f())
+    };
+    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    result
+}
+
+/// The `atexit` hook: stop touching Python from background threads, and wait
+/// (boundedly; the caller has released the GIL) for those inside it.
+pub fn wait_for_background() {
+    EXITING.store(true, Ordering::SeqCst);
+    let deadline = Instant::now() + EXIT_WAIT;
+    while IN_PYTHON.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The runtime of this process, built on first use.
+pub fn runtime() -> &'static Runtime {
+    let pid = std::process::id();
+    if let Some((owner, rt)) = *RUNTIME.read().unwrap_or_else(PoisonError::into_inner)
+        && owner == pid
+    {
+        return rt;
+    }
+    let mut slot = RUNTIME.write().unwrap_or_else(PoisonError::into_inner);
+    match *slot {
+        Some((owner, rt)) if owner == pid => rt,
+        _ => {
+            let rt: &'static Runtime = Box::leak(Box::new(build()));
+            *slot = Some((pid, rt));
+            rt
+        }
+    }
+}
+
+fn build() -> Runtime {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .clamp(1, 4);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("bsa-lms")
+        .enable_all()
+        .build()
+        // Only fails when threads cannot be spawned; the caller catches the panic.
+        .expect("cannot start the bsa-lms tokio runtime")
+}
+
+/// `pyo3_async_runtimes` driver that always spawns on this process's runtime.
+pub struct ForkSafeTokio;
+
+tokio::task_local! {
+    static TASK_LOCALS: OnceCell<TaskLocals>;
+}
+
+impl GenericRuntime for ForkSafeTokio {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        runtime().spawn(fut)
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        // pyo3_async_runtimes completes the asyncio future from here, under the GIL.
+        runtime().spawn_blocking(move || {
+            with_python(f);
+        })
+    }
+}
+
+impl ContextExt for ForkSafeTokio {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS
+            .try_with(|c| c.get().cloned())
+            .unwrap_or_default()
+    }
+}
