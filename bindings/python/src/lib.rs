@@ -69,6 +69,7 @@ impl NativeClient {
         allow_insecure_http: bool,
         user_agent_suffix: Option<String>,
     ) -> PyResult<Self> {
+        logging::refresh(py);
         let settings = || -> Result<(bsa_lms::ClientBuilder, bool), bsa_lms::Error> {
             let mut b = bsa_lms::Client::builder().allow_insecure_http(allow_insecure_http);
             if let Some(url) = base_url {
@@ -166,6 +167,7 @@ impl NativeClient {
 
     /// A bearer token, minted or refreshed as needed.
     fn access_token(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        logging::refresh(py);
         let client = self.core();
         run_sync(
             py,
@@ -174,6 +176,7 @@ impl NativeClient {
     }
 
     fn access_token_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        logging::refresh(py);
         let client = self.core();
         run_async(
             py,

@@ -20,6 +20,8 @@ static GET_LEVEL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static LOG: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Installs the forwarding subscriber, unless the process already has one.
+/// The level is re-read from the logger at every entry point (construction,
+/// each call), since applications configure logging after importing.
 pub fn install(py: Python<'_>) -> PyResult<()> {
     let logger = py
         .import("logging")?
@@ -85,7 +87,11 @@ impl<S: Subscriber> Layer<S> for PythonLogging {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        rank(metadata.level()) <= MAX_LEVEL.load(Ordering::Relaxed)
+        let max = MAX_LEVEL.load(Ordering::Relaxed);
+        let rank = rank(metadata.level());
+        // The HTTP stack's own debug chatter (connection pooling) only at TRACE.
+        let ours = metadata.target().starts_with("bsa_lms");
+        rank <= max && (ours || rank <= 2 || max == 5)
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {

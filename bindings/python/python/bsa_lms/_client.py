@@ -72,7 +72,8 @@ def _date(value: _dt.date | str, field: str) -> str:
         raise _invalid_request(
             field, "pass a datetime.date or 'YYYY-MM-DD', not a datetime (the day is ambiguous)"
         )
-    if isinstance(value, _dt.date):
+    # Typed callers never get here with anything else; untyped ones may.
+    if isinstance(value, _dt.date):  # pyright: ignore[reportUnnecessaryIsInstance]
         return value.isoformat()
     raise _invalid_request(
         field, f"expected a datetime.date or a 'YYYY-MM-DD' string, got {type(value).__name__}"

@@ -1,0 +1,93 @@
+"""Token handling through the binding: refresh, the single 401 retry, static tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+import bsa_lms
+from conftest import Sandbox
+
+
+def test_a_short_lived_token_is_refreshed_before_use(sandbox: Sandbox) -> None:
+    sandbox.token_lifetime(2)
+    client = bsa_lms.Client(**sandbox.options())
+    client.list_loan_products()
+    client.list_loan_products()
+    assert client.token_mints() == 1, "a fresh token is reused"
+    time.sleep(1.2)  # less than half of the lifetime left: refreshed before the next call
+    client.list_loan_products()
+    assert client.token_mints() == 2
+    assert sandbox.stats()["tokenMints"] == 2
+
+
+def test_one_remint_and_retry_after_a_401(client: bsa_lms.Client, sandbox: Sandbox) -> None:
+    client.list_loan_products()
+    sandbox.unauthorized(1)
+    assert client.list_loan_products().items, "the retry with a new token succeeds"
+    assert client.token_mints() == 2
+
+    sandbox.unauthorized(2)
+    with pytest.raises(bsa_lms.UnauthenticatedError) as info:
+        client.list_loan_products()
+    assert info.value.status == 401
+    assert client.token_mints() == 3, "exactly one re-mint per call"
+    client.list_loan_products()
+
+
+async def test_async_calls_remint_after_a_401(
+    aclient: bsa_lms.AsyncClient, sandbox: Sandbox
+) -> None:
+    await aclient.list_loan_products()
+    sandbox.expire_tokens()
+    await aclient.list_loan_products()
+    assert aclient.token_mints() == 2
+
+
+def test_static_token_mode_raises_unauthenticated(sandbox: Sandbox) -> None:
+    token = bsa_lms.Client(**sandbox.options()).access_token()
+    static = bsa_lms.Client(base_url=sandbox.url, token=token, max_retries=0)
+    assert repr(static) == f"Client(base_url='{sandbox.url}', auth='token')"
+    assert static.list_loan_products().items
+    sandbox.expire_tokens()
+    with pytest.raises(bsa_lms.UnauthenticatedError) as info:
+        static.list_loan_products()
+    assert info.value.status == 401
+    assert token not in str(info.value) and token not in repr(info.value)
+    assert static.token_mints() == 0
+    assert sandbox.stats()["tokenMints"] == 1, "only the mint that produced the token"
+
+
+def test_concurrent_first_calls_mint_one_token(sandbox: Sandbox) -> None:
+    async def main() -> None:
+        client = bsa_lms.AsyncClient(**sandbox.options())
+        await asyncio.gather(*(client.list_loan_products() for _ in range(20)))
+        assert client.token_mints() == 1
+
+    asyncio.run(main())
+    assert sandbox.stats()["tokenMints"] == 1
+
+
+def test_credentials_from_the_environment(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BSA_LMS_BASE_URL", sandbox.url)
+    monkeypatch.setenv("BSA_LMS_AUTH_URL", sandbox.url)
+    monkeypatch.setenv("BSA_LMS_EMAIL", "ada@example.com")
+    monkeypatch.setenv("BSA_LMS_PASSWORD", "correct-horse-battery-staple")
+    client = bsa_lms.Client()
+    assert client.base_url == sandbox.url
+    assert repr(client) == f"Client(base_url='{sandbox.url}', auth='credentials')"
+    assert client.list_loan_products().items
+
+
+def test_missing_credentials_are_an_invalid_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BSA_LMS_EMAIL", "BSA_LMS_PASSWORD", "BSA_LMS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(bsa_lms.InvalidRequestError, match="no credentials"):
+        bsa_lms.Client()
+    with pytest.raises(bsa_lms.InvalidRequestError) as info:
+        bsa_lms.Client(email="a@b.c")
+    assert info.value.field_errors[0].field == "password"
