@@ -1,0 +1,257 @@
+"""Runs the benchmarks of every language against one sandbox per language and collects the raw
+figures in bench/.results/ (bench/report.py turns them into bench/RESULTS.md).
+
+    python3 bench/run.py [--langs rust,python,node] [--profile default|quick]
+
+A language whose pieces are not built is recorded as "not built" (with the reason) instead of
+failing the whole run. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+RELEASE = TARGET / "release"
+SANDBOX = RELEASE / "bsa-lms-sandbox"
+RUST_BENCH = RELEASE / "bsa-lms-bench"
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+NODE_BINDING = ROOT / "bindings" / "node"
+OUT = BENCH / ".results"
+
+# Iteration counts, chosen so that `make bench` (builds included) stays under 10 minutes on the
+# 2-core machine: calls per counted batch, counted rounds, calls of the memory runs.
+PROFILES = {
+    "default": {
+        "rust": {"seq": 1000, "conc": 4000, "rounds": 7, "mem": 100_000},
+        "python": {"seq": 400, "conc": 1000, "rounds": 5, "mem_sync": 100_000,
+                   "mem_async": 100_000},
+        "node": {"seq": 1000, "conc": 3000, "rounds": 5, "mem": 100_000},
+    },
+    "quick": {
+        "rust": {"seq": 200, "conc": 600, "rounds": 2, "mem": 5_000},
+        "python": {"seq": 100, "conc": 300, "rounds": 2, "mem_sync": 5_000, "mem_async": 5_000},
+        "node": {"seq": 200, "conc": 600, "rounds": 2, "mem": 5_000},
+    },
+}
+
+
+class Sandbox:
+    """One release sandbox process; stops when its stdin closes."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(SANDBOX), "--port", "0", "--exit-with-stdin"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("BSA_LMS_SANDBOX_URL="):
+            self.stop()
+            raise RuntimeError(f"the sandbox said {line!r}")
+        self.url = line.split("=", 1)[1]
+
+    def stop(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def json_line(cmd: list[str], cwd: Path | None = None) -> dict:
+    """Runs `cmd` (its stderr passes through) and parses the last line of its stdout."""
+    out = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def missing_rust() -> str | None:
+    for path in (SANDBOX, RUST_BENCH):
+        if not path.exists():
+            return f"{path.relative_to(ROOT)} is missing (cargo build --release)"
+    return None
+
+
+def missing_python() -> str | None:
+    if not VENV_PYTHON.exists():
+        return ".venv is missing"
+    probe = subprocess.run(
+        [str(VENV_PYTHON), "-c", "import bsa_lms, httpx, requests, aiohttp"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
+    if probe.returncode != 0:
+        return "cannot import: " + (probe.stderr.strip().splitlines() or ["?"])[-1]
+    return None
+
+
+def missing_node() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not on PATH"
+    if not list(NODE_BINDING.glob("*.node")) or not (NODE_BINDING / "native.js").exists():
+        return "bindings/node has no built native module (napi build)"
+    if not (BENCH / "node" / "node_modules" / "undici").exists():
+        return "bench/node/node_modules is missing (npm ci)"
+    return None
+
+
+def run_rust(counts: dict, out: Path) -> dict:
+    with Sandbox() as sb:
+        subprocess.run(
+            [str(RUST_BENCH), "run", "--url", sb.url, "--out", str(out),
+             "--seq-calls", str(counts["seq"]), "--conc-calls", str(counts["conc"]),
+             "--rounds", str(counts["rounds"])],
+            check=True,
+        )
+        report = json.loads(out.read_text())
+        log("  memory: SDK, 16 in flight")
+        report["memory"] = [
+            {"client": "bsa-lms SDK (16 in flight)",
+             **json_line([str(RUST_BENCH), "mem", "--url", sb.url,
+                          "--calls", str(counts["mem"]), "--concurrency", "16"])}
+        ]
+    return report
+
+
+def run_python(counts: dict, out: Path) -> dict:
+    script = BENCH / "python" / "bench.py"
+    py = str(VENV_PYTHON)
+    with Sandbox() as sb:
+        subprocess.run(
+            [py, str(script), "run", "--url", sb.url, "--out", str(out),
+             "--seq-calls", str(counts["seq"]), "--conc-calls", str(counts["conc"]),
+             "--rounds", str(counts["rounds"])],
+            check=True, cwd=script.parent,
+        )
+        report = json.loads(out.read_text())
+        log("  memory: Client (sequential), AsyncClient (16 in flight)")
+        report["memory"] = [
+            {"client": "bsa_lms.Client (sequential)",
+             **json_line([py, str(script), "mem", "--url", sb.url, "--kind", "sync",
+                          "--calls", str(counts["mem_sync"])], cwd=script.parent)},
+            {"client": "bsa_lms.AsyncClient (16 in flight)",
+             **json_line([py, str(script), "mem", "--url", sb.url, "--kind", "async",
+                          "--calls", str(counts["mem_async"])], cwd=script.parent)},
+        ]
+    log("  import time and installed size")
+    report["imports"] = json_line([py, str(script), "imports"], cwd=script.parent)
+    return report
+
+
+def run_node(counts: dict, out: Path) -> dict:
+    script = BENCH / "node" / "bench.mjs"
+    with Sandbox() as sb:
+        subprocess.run(
+            ["node", str(script), "run", "--url", sb.url, "--out", str(out),
+             "--seq-calls", str(counts["seq"]), "--conc-calls", str(counts["conc"]),
+             "--rounds", str(counts["rounds"])],
+            check=True, cwd=script.parent,
+        )
+        report = json.loads(out.read_text())
+        log("  memory: Client, 16 in flight")
+        report["memory"] = [
+            {"client": "bsa-lms Client (16 in flight)",
+             **json_line(["node", "--expose-gc", str(script), "mem", "--url", sb.url,
+                          "--calls", str(counts["mem"])], cwd=script.parent)}
+        ]
+    log("  require time and package size")
+    report["imports"] = json_line(["node", str(script), "imports"], cwd=script.parent)
+    return report
+
+
+RUNNERS = {
+    "rust": (missing_rust, run_rust),
+    "python": (missing_python, run_python),
+    "node": (missing_node, run_node),
+}
+
+
+def command_output(cmd: list[str]) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unavailable"
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kib = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "load_average_at_start": os.getloadavg(),
+        "rustc": command_output(["rustc", "--version"]),
+        "node": command_output(["node", "--version"]),
+        "python": command_output([str(VENV_PYTHON), "--version"])
+        if VENV_PYTHON.exists() else "unavailable",
+        "release_profile": os.environ.get("BENCH_PROFILE_NOTE", "release profile of Cargo.toml"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--langs", default="rust,python,node")
+    parser.add_argument("--profile", default="default", choices=sorted(PROFILES))
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    meta = {"machine": machine(), "profile": args.profile, "counts": PROFILES[args.profile],
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "seconds": {}}
+    if missing_rust():
+        sys.exit(f"bench: {missing_rust()}: every language needs the release sandbox")
+    for lang in args.langs.split(","):
+        missing, runner = RUNNERS[lang]
+        out = OUT / f"{lang}.json"
+        reason = missing()
+        started = time.monotonic()
+        if reason:
+            log(f"{lang}: not built ({reason})")
+            report = {"language": lang, "status": "not built", "reason": reason}
+        else:
+            log(f"{lang}:")
+            report = runner(PROFILES[args.profile][lang], out)
+            report["status"] = "ok"
+        meta["seconds"][lang] = round(time.monotonic() - started, 1)
+        out.write_text(json.dumps(report, indent=1))
+    meta["machine"]["load_average_at_end"] = os.getloadavg()
+    (OUT / "meta.json").write_text(json.dumps(meta, indent=1))
+
+
+if __name__ == "__main__":
+    main()
