@@ -1,6 +1,11 @@
 //! JSON values across the boundary: call arguments from Python objects, and
 //! responses from the decoded `serde_json::Value` straight to Python objects
 //! (no JSON text in between).
+//!
+//! Measured on a 10 KB loan (release build): this walk 30 µs, `pythonize` 30 µs,
+//! JSON text + `json.loads` 85 µs, interned keys 59 µs. pythonize is no faster, and
+//! the hand-written argument side names the offending field, rejects NaN, and
+//! bounds the depth (a self-referencing list must not overflow the stack).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};

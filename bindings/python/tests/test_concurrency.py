@@ -89,6 +89,8 @@ def test_async_client_across_several_event_loops(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+# Python >= 3.12 warns about forking a process with threads, which is what is tested.
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 def test_a_forked_child_gets_its_own_runtime_and_connections(
     client: bsa_lms.Client, sandbox: Sandbox
 ) -> None:
