@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -148,3 +149,40 @@ def test_processes_exit_cleanly_right_after_async_calls(sandbox: Sandbox) -> Non
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, env=env
         )
         assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_ctrl_c_interrupts_a_waiting_sync_call(sandbox: Sandbox) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys, time, bsa_lms
+        c = bsa_lms.Client(base_url={sandbox.url!r}, auth_url={sandbox.url!r},
+            email="ada@example.com", password="correct-horse-battery-staple")
+        c.list_loan_products()
+        print("ready", flush=True)
+        sys.stdin.readline()
+        started = time.monotonic()
+        try:
+            c.list_loan_products()
+        except KeyboardInterrupt:
+            print(f"interrupted after {{time.monotonic() - started:.2f}}", flush=True)
+            sys.exit(0)
+        sys.exit(3)
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "ready"
+    sandbox.fault(method="GET", path="/v1/loan-products", kind="delay", delayMs=5000)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=10)
+    assert child.returncode == 0, err
+    assert float(out.split()[-1]) < 2, "interrupted long before the 5 s answer"
