@@ -23,7 +23,10 @@ def ref(name):
 
 
 def ok(schema, description="OK"):
-    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": ref(schema)}},
+    }
 
 
 def operation(op_id, summary, response, body=None, params=None, tag="loans"):
@@ -36,7 +39,10 @@ def operation(op_id, summary, response, body=None, params=None, tag="loans"):
     if params:
         op["parameters"] = params
     if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(body)}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": ref(body)}},
+        }
     return op
 
 
@@ -46,8 +52,14 @@ def obj(required, **props):
 
 def change(spec):
     schemas = spec["components"]["schemas"]
-    schemas["Loan"]["properties"]["riskBand"] = {"type": "string", "description": "Risk band (test field)."}
-    schemas["CreateCustomerRequest"]["properties"]["mobileNo"] = {"type": "string", "description": "Mobile number (test field)."}
+    schemas["Loan"]["properties"]["riskBand"] = {
+        "type": "string",
+        "description": "Risk band (test field).",
+    }
+    schemas["CreateCustomerRequest"]["properties"]["mobileNo"] = {
+        "type": "string",
+        "description": "Mobile number (test field).",
+    }
     schemas["LoanStatement"] = {
         **obj(["loanId"], loanId={"type": "string"}, generatedOn={"type": "string"}),
         "additionalProperties": {},
@@ -65,10 +77,17 @@ def change(spec):
 
 
 def older(spec):
-    spec["servers"] = [{"url": "https://api-dev.bsa.ai", "description": "older revision's main API"}]
+    spec["servers"] = [
+        {"url": "https://api-dev.bsa.ai", "description": "older revision's main API"}
+    ]
     paths = spec["paths"]
     # B.2: no /external/ forms, no adjust-disbursement-date, rollback, credit-balance-refund, repayment list.
-    dropped = ("/external/", "adjust-disbursement-date", "rollback", "credit-balance-refund")
+    dropped = (
+        "/external/",
+        "adjust-disbursement-date",
+        "rollback",
+        "credit-balance-refund",
+    )
     for path in list(paths):
         if any(part in path for part in dropped):
             del paths[path]
@@ -96,15 +115,30 @@ def older(spec):
     schemas["ActivateCustomerRequest"] = obj(["activationDate"], activationDate=date)
     paths["/v1/customers/{customer_id}/activate"] = {
         "post": operation(
-            "activateCustomer", "Activate a pending customer", "Customer", "ActivateCustomerRequest",
-            [{"$ref": "#/components/parameters/CustomerId"}], "customers",
+            "activateCustomer",
+            "Activate a pending customer",
+            "Customer",
+            "ActivateCustomerRequest",
+            [{"$ref": "#/components/parameters/CustomerId"}],
+            "customers",
         )
     }
     # B.3: submit with full terms, then approve, disburse, reject, withdraw.
     schemas["CreateLoanRequest"] = obj(
-        ["customerId", "productId", "principal", "loanTermFrequency", "loanTermFrequencyType",
-         "numberOfRepayments", "repaymentEvery", "repaymentFrequencyType", "interestRatePerPeriod",
-         "amortizationType", "interestType", "interestCalculationPeriodType"],
+        [
+            "customerId",
+            "productId",
+            "principal",
+            "loanTermFrequency",
+            "loanTermFrequencyType",
+            "numberOfRepayments",
+            "repaymentEvery",
+            "repaymentFrequencyType",
+            "interestRatePerPeriod",
+            "amortizationType",
+            "interestType",
+            "interestCalculationPeriodType",
+        ],
         customerId={"type": "integer"},
         productId={"type": "integer"},
         principal={"type": "number"},
@@ -123,12 +157,18 @@ def older(spec):
         loanType={"type": "string"},
     )
     schemas["ApproveLoanRequest"] = obj(
-        ["approvedOnDate"], approvedOnDate=date, approvedLoanAmount={"type": "number"},
-        expectedDisbursementDate=date, note={"type": "string"},
+        ["approvedOnDate"],
+        approvedOnDate=date,
+        approvedLoanAmount={"type": "number"},
+        expectedDisbursementDate=date,
+        note={"type": "string"},
     )
     schemas["DisburseLoanRequest"] = obj(
-        ["actualDisbursementDate"], actualDisbursementDate=date, transactionAmount={"type": "number"},
-        paymentTypeId={"type": "integer"}, note={"type": "string"},
+        ["actualDisbursementDate"],
+        actualDisbursementDate=date,
+        transactionAmount={"type": "number"},
+        paymentTypeId={"type": "integer"},
+        note={"type": "string"},
     )
     loan_id = [{"$ref": "#/components/parameters/LoanId"}]
     for action, op_id, body in [
@@ -137,7 +177,9 @@ def older(spec):
         ("reject", "rejectLoan", "NoteRequest"),
         ("withdraw", "withdrawLoan", "NoteRequest"),
     ]:
-        paths[f"/v1/loans/{{loan_id}}/{action}"] = {"post": operation(op_id, f"{action.title()} a loan", "Loan", body, loan_id)}
+        paths[f"/v1/loans/{{loan_id}}/{action}"] = {
+            "post": operation(op_id, f"{action.title()} a loan", "Loan", body, loan_id)
+        }
     # B.5: transactionDate required on the common body.
     body = schemas["TransactionCreateRequest"]
     body["required"] = sorted(set(body.get("required", [])) | {"transactionDate"})
@@ -150,15 +192,27 @@ def older(spec):
     del paths["/v1/credit-scorecard/{external_id}"]
     paths["/v1/credit-scorecard/{mobile_number}"] = {
         "get": operation(
-            "getCreditScorecard", "Credit scorecard by mobile number", "CreditScorecard",
-            params=[{"name": "mobile_number", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "getCreditScorecard",
+            "Credit scorecard by mobile number",
+            "CreditScorecard",
+            params=[
+                {
+                    "name": "mobile_number",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
             tag="credit",
         )
     }
     score = schemas["CreditScorecard"]["properties"]
     for gone in ("externalId", "totalOutstanding", "totalPaid", "availableCreditLimit"):
         score.pop(gone, None)
-    score["mobileNumber"] = {"type": "integer", "description": "Echo of the mobile number."}
+    score["mobileNumber"] = {
+        "type": "integer",
+        "description": "Echo of the mobile number.",
+    }
     # B.5: the transaction carried loanId, fees, penalties, externalId and no alternate names.
     tx = schemas["Transaction"]["properties"]
     for gone in ("status", "overpayment", "penalty"):
