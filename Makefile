@@ -27,6 +27,9 @@ sandbox:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(MAKE) -C bindings/python lint
+	$(VENV)/bin/ruff check tests/regeneration bench
+	$(VENV)/bin/ruff format --check tests/regeneration bench
 
 ## Fails when committed generated files (Python, TypeScript) do not match openapi.json.
 check-generated:
