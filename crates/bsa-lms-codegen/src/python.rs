@@ -212,15 +212,6 @@ fn wrap(ty: &Type, value: &str, depth: usize) -> Option<String> {
     }
 }
 
-/// A request value as sent: dates become `YYYY-MM-DD` strings.
-fn send_value(ty: &Type, name: &str, field: &str) -> String {
-    if *ty == Type::Date {
-        format!("_date({name}, {})", py_string(field))
-    } else {
-        name.to_owned()
-    }
-}
-
 // ---------------------------------------------------------------- text
 
 fn py_string(text: &str) -> String {
@@ -417,7 +408,15 @@ fn property(out: &mut String, attr: &str, p: &Property) {
         ty
     };
     let _ = writeln!(out, "    @property");
-    let _ = writeln!(out, "    def {attr}(self) -> {annotation}:");
+    let def = format!("    def {attr}(self) -> {annotation}:");
+    if def.len() <= WIDTH {
+        let _ = writeln!(out, "{def}");
+    } else {
+        let _ = writeln!(
+            out,
+            "    def {attr}(\n        self,\n    ) -> {annotation}:"
+        );
+    }
     let mut paragraphs = vec![if p.description.is_empty() {
         format!("``{}``.", p.json)
     } else {
@@ -426,23 +425,28 @@ fn property(out: &mut String, attr: &str, p: &Property) {
     paragraphs.extend(provenance(p.source.as_deref()));
     docstring(out, "        ", &paragraphs, &[]);
     let key = py_string(&p.json);
+    let read = if optional {
+        format!("self._data.get({key})")
+    } else {
+        format!("self._data[{key}]")
+    };
     match wrap(&p.ty, "value", 0) {
-        Some(wrapped) if optional => {
-            let _ = writeln!(out, "        value = self._data.get({key})");
-            let _ = writeln!(out, "        return None if value is None else {wrapped}");
-        }
-        Some(_) => {
-            let wrapped = wrap(&p.ty, &format!("self._data[{key}]"), 0).unwrap_or_default();
+        Some(wrapped) => {
+            let _ = writeln!(out, "        value = {read}");
+            if optional {
+                out.push_str("        if value is None:\n            return None\n");
+            }
             let _ = writeln!(out, "        return {wrapped}");
         }
         // Typed local: the dict holds Any, and mypy --strict rejects returning Any.
-        None if optional => {
-            let _ = writeln!(out, "        value: {annotation} = self._data.get({key})");
-            let _ = writeln!(out, "        return value");
-        }
         None => {
-            let _ = writeln!(out, "        value: {annotation} = self._data[{key}]");
-            let _ = writeln!(out, "        return value");
+            let line = format!("        value: {annotation} = {read}");
+            if line.len() <= WIDTH {
+                let _ = writeln!(out, "{line}");
+            } else {
+                let _ = writeln!(out, "        value: {annotation}\n        value = {read}");
+            }
+            out.push_str("        return value\n");
         }
     }
 }
@@ -683,36 +687,35 @@ fn method(out: &mut String, op: &Op, asynchronous: bool) {
     ));
     docstring(out, "        ", &paragraphs, &args);
 
-    // Arguments: required ones in the literal, optional ones only when set.
-    let mut literal: Vec<String> = Vec::new();
-    for a in op
+    // Arguments: required ones in the literal (dates right after it, as their
+    // conversion may need a line of its own), optional ones only when set.
+    let in_literal = |a: &&Arg| a.required && *a.ty != Type::Date;
+    let late = |a: &&Arg| a.required && *a.ty == Type::Date;
+    let entry = |a: &Arg| format!("{}: {}", py_string(&a.key), a.name);
+    let is_body = |a: &&Arg| a.location.is_none();
+    let is_param = |a: &&Arg| a.location.is_some();
+    let mut literal: Vec<String> = op
         .args
         .iter()
-        .filter(|a| a.location.is_some() && a.required)
-    {
-        literal.push(format!(
-            "{}: {}",
-            py_string(&a.key),
-            send_value(a.ty, &a.name, &a.key)
-        ));
-    }
+        .filter(is_param)
+        .filter(in_literal)
+        .map(entry)
+        .collect();
     if op.has_body {
         let required: Vec<String> = op
             .args
             .iter()
-            .filter(|a| a.location.is_none() && a.required)
-            .map(|a| {
-                format!(
-                    "{}: {}",
-                    py_string(&a.key),
-                    send_value(a.ty, &a.name, &a.key)
-                )
-            })
+            .filter(is_body)
+            .filter(in_literal)
+            .map(entry)
             .collect();
         if required.is_empty() {
             out.push_str("        body: dict[str, Any] = {}\n");
         } else {
             exploded_dict(out, "        ", "body: dict[str, Any] = ", &required);
+        }
+        for a in op.args.iter().filter(is_body).filter(late) {
+            set_value(out, "        ", "body", a);
         }
         optional_sets(out, op, "body", |a| a.location.is_none());
         literal.push("\"body\": body".into());
@@ -721,6 +724,9 @@ fn method(out: &mut String, op: &Op, asynchronous: bool) {
         out.push_str("        args: dict[str, Any] = {}\n");
     } else {
         fitted(out, "        ", "args: dict[str, Any] = {", &literal, "}");
+    }
+    for a in op.args.iter().filter(is_param).filter(late) {
+        set_value(out, "        ", "args", a);
     }
     optional_sets(out, op, "args", |a| a.location.is_some());
 
@@ -778,12 +784,18 @@ fn exploded_dict(out: &mut String, indent: &str, head: &str, items: &[String]) {
 fn optional_sets(out: &mut String, op: &Op, target: &str, pick: impl Fn(&Arg) -> bool) {
     for a in op.args.iter().filter(|a| !a.required && pick(a)) {
         let _ = writeln!(out, "        if {} is not None:", a.name);
-        let _ = writeln!(
-            out,
-            "            {target}[{}] = {}",
-            py_string(&a.key),
-            send_value(a.ty, &a.name, &a.key)
-        );
+        set_value(out, "            ", target, a);
+    }
+}
+
+/// `target["key"] = value`; dates go through `_date`, split over lines when long.
+fn set_value(out: &mut String, indent: &str, target: &str, a: &Arg) {
+    let lhs = format!("{target}[{}] = ", py_string(&a.key));
+    if *a.ty == Type::Date {
+        let items = [a.name.clone(), py_string(&a.key)];
+        fitted(out, indent, &format!("{lhs}_date("), &items, ")");
+    } else {
+        let _ = writeln!(out, "{indent}{lhs}{}", a.name);
     }
 }
 
@@ -836,5 +848,43 @@ mod tests {
         );
         assert!(out.contains("a \\\\ b \\\"\\\"\\\" c"));
         assert!(out.lines().all(|l| l.len() <= WIDTH));
+    }
+
+    #[test]
+    fn long_names_stay_within_the_line_width() {
+        // Names up to ~35 characters (the spec's longest has 29). Much longer ones
+        // can make `body["key"] = name` overflow; ruff format leaves such lines as
+        // they are, and E501 is off for the generated modules.
+        let long = "anUnusuallyLongFieldNameForTesting";
+        let doc = serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "security": [{"bearerAuth": []}],
+            "paths": {"/v1/things/{thing_id}": {"post": {
+                "operationId": "createAnUnusuallyLongNamedThingByExternalId",
+                "summary": "s",
+                "parameters": [
+                    {"name": "thing_id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "theQueryParameterWithALongName", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
+            }}},
+            "components": {"schemas": {"Thing": {
+                "type": "object",
+                "required": [long],
+                "properties": {
+                    long: {"type": "string", "format": "date", "description": "word ".repeat(60)},
+                    "nested": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}},
+                    "anotherUnusuallyLongPropertyName": {"type": "array", "items": {"type": "number"}}
+                }
+            }}}
+        });
+        let api = crate::spec::Api::from_json(&doc).unwrap();
+        for output in generate(&api) {
+            for line in output.contents.lines() {
+                assert!(line.len() <= WIDTH, "{}: {line}", output.path);
+            }
+        }
     }
 }

@@ -269,10 +269,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "closureDate": _date(closure_date, "closureDate"),
-            "closureReasonId": closure_reason_id,
-        }
+        body: dict[str, Any] = {"closureReasonId": closure_reason_id}
+        body["closureDate"] = _date(closure_date, "closureDate")
         args: dict[str, Any] = {"customer_external_id": customer_external_id, "body": body}
         data = self._request(
             "close_customer_by_external_id",
@@ -403,10 +401,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "closureDate": _date(closure_date, "closureDate"),
-            "closureReasonId": closure_reason_id,
-        }
+        body: dict[str, Any] = {"closureReasonId": closure_reason_id}
+        body["closureDate"] = _date(closure_date, "closureDate")
         args: dict[str, Any] = {"customer_id": customer_id, "body": body}
         data = self._request("close_customer", args, timeout, max_retries, extra_headers)
         return Customer(data)
@@ -643,9 +639,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "actualDisbursementDate": _date(actual_disbursement_date, "actualDisbursementDate"),
-        }
+        body: dict[str, Any] = {}
+        body["actualDisbursementDate"] = _date(actual_disbursement_date, "actualDisbursementDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_external_id": loan_external_id, "body": body}
@@ -1232,10 +1227,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "transactionAmount": transaction_amount,
-            "transactionDate": _date(transaction_date, "transactionDate"),
-        }
+        body: dict[str, Any] = {"transactionAmount": transaction_amount}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {
@@ -1289,7 +1282,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {"transactionDate": _date(transaction_date, "transactionDate")}
+        body: dict[str, Any] = {}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {
@@ -1558,9 +1552,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "actualDisbursementDate": _date(actual_disbursement_date, "actualDisbursementDate"),
-        }
+        body: dict[str, Any] = {}
+        body["actualDisbursementDate"] = _date(actual_disbursement_date, "actualDisbursementDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "body": body}
@@ -2091,10 +2084,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "transactionAmount": transaction_amount,
-            "transactionDate": _date(transaction_date, "transactionDate"),
-        }
+        body: dict[str, Any] = {"transactionAmount": transaction_amount}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "transaction_id": transaction_id, "body": body}
@@ -2136,7 +2127,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {"transactionDate": _date(transaction_date, "transactionDate")}
+        body: dict[str, Any] = {}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "transaction_id": transaction_id, "body": body}
@@ -2276,7 +2268,8 @@ class Client(SyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {"transactionDate": _date(transaction_date, "transactionDate")}
+        body: dict[str, Any] = {}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "body": body}
@@ -2557,10 +2550,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "closureDate": _date(closure_date, "closureDate"),
-            "closureReasonId": closure_reason_id,
-        }
+        body: dict[str, Any] = {"closureReasonId": closure_reason_id}
+        body["closureDate"] = _date(closure_date, "closureDate")
         args: dict[str, Any] = {"customer_external_id": customer_external_id, "body": body}
         data = await self._request_async(
             "close_customer_by_external_id",
@@ -2697,10 +2688,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "closureDate": _date(closure_date, "closureDate"),
-            "closureReasonId": closure_reason_id,
-        }
+        body: dict[str, Any] = {"closureReasonId": closure_reason_id}
+        body["closureDate"] = _date(closure_date, "closureDate")
         args: dict[str, Any] = {"customer_id": customer_id, "body": body}
         data = await self._request_async(
             "close_customer",
@@ -2961,9 +2950,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "actualDisbursementDate": _date(actual_disbursement_date, "actualDisbursementDate"),
-        }
+        body: dict[str, Any] = {}
+        body["actualDisbursementDate"] = _date(actual_disbursement_date, "actualDisbursementDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_external_id": loan_external_id, "body": body}
@@ -3550,10 +3538,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "transactionAmount": transaction_amount,
-            "transactionDate": _date(transaction_date, "transactionDate"),
-        }
+        body: dict[str, Any] = {"transactionAmount": transaction_amount}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {
@@ -3607,7 +3593,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {"transactionDate": _date(transaction_date, "transactionDate")}
+        body: dict[str, Any] = {}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {
@@ -3876,9 +3863,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "actualDisbursementDate": _date(actual_disbursement_date, "actualDisbursementDate"),
-        }
+        body: dict[str, Any] = {}
+        body["actualDisbursementDate"] = _date(actual_disbursement_date, "actualDisbursementDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "body": body}
@@ -4440,10 +4426,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {
-            "transactionAmount": transaction_amount,
-            "transactionDate": _date(transaction_date, "transactionDate"),
-        }
+        body: dict[str, Any] = {"transactionAmount": transaction_amount}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "transaction_id": transaction_id, "body": body}
@@ -4491,7 +4475,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {"transactionDate": _date(transaction_date, "transactionDate")}
+        body: dict[str, Any] = {}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "transaction_id": transaction_id, "body": body}
@@ -4649,7 +4634,8 @@ class AsyncClient(AsyncClientBase):
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
-        body: dict[str, Any] = {"transactionDate": _date(transaction_date, "transactionDate")}
+        body: dict[str, Any] = {}
+        body["transactionDate"] = _date(transaction_date, "transactionDate")
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "body": body}

@@ -332,7 +332,8 @@ class CustomerPage(Model):
     @property
     def items(self) -> list[Customer]:
         """``items``: The records on this page."""
-        return [Customer(x) for x in self._data["items"]]
+        value = self._data["items"]
+        return [Customer(x) for x in value]
 
     @property
     def page(self) -> int | None:
@@ -583,7 +584,9 @@ class Loan(Model):
         Provenance: documented only by the alternate revision (x-bsa-source: alt).
         """
         value = self._data.get("repaymentHistory")
-        return None if value is None else [Transaction(x) for x in value]
+        if value is None:
+            return None
+        return [Transaction(x) for x in value]
 
     @property
     def repayment_schedule(self) -> Any:
@@ -645,7 +648,8 @@ class LoanPage(Model):
     @property
     def items(self) -> list[Loan]:
         """``items``: The records on this page."""
-        return [Loan(x) for x in self._data["items"]]
+        value = self._data["items"]
+        return [Loan(x) for x in value]
 
     @property
     def page(self) -> int | None:
@@ -856,7 +860,8 @@ class LoanProductList(Model):
 
         Provenance: documented only by the older revision (x-bsa-source: old).
         """
-        return [LoanProduct(x) for x in self._data["items"]]
+        value = self._data["items"]
+        return [LoanProduct(x) for x in value]
 
 
 class NoteRequest(Model):
@@ -1130,7 +1135,8 @@ class TransactionPage(Model):
     @property
     def items(self) -> list[Transaction]:
         """``items``: The records on this page."""
-        return [Transaction(x) for x in self._data["items"]]
+        value = self._data["items"]
+        return [Transaction(x) for x in value]
 
     @property
     def page(self) -> int | None:
