@@ -91,3 +91,14 @@ def test_missing_credentials_are_an_invalid_request(monkeypatch: pytest.MonkeyPa
     with pytest.raises(bsa_lms.InvalidRequestError) as info:
         bsa_lms.Client(email="a@b.c")
     assert info.value.field_errors[0].field == "password"
+
+
+def test_background_rotation_mints_fresh_tokens_until_closed(sandbox: Sandbox) -> None:
+    client = bsa_lms.Client(**sandbox.options(rotation_interval=0.3))
+    client.list_loan_products()
+    time.sleep(1.0)
+    rotated = client.token_mints()
+    assert rotated >= 3, f"rotation minted {rotated - 1} tokens in 1 s"
+    client.close()
+    time.sleep(0.7)
+    assert client.token_mints() <= rotated + 1, "rotation stops when the client is closed"
