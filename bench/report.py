@@ -116,9 +116,7 @@ def memory_table(report: dict, results: list[tuple[str, str, float, bool]]) -> l
         first, last = rss[min(rss)], rss[max(rss)]
         growth = (last - first) / first
         ok = growth <= MEMORY_GROWTH_LIMIT
-        results.append(
-            (f"{report['language']} memory: {r['client']}", "RSS flat", growth, ok)
-        )
+        results.append((f"{report['language']} memory: {r['client']}", "RSS flat", growth, ok))
         cells = " | ".join(f"{rss[p] / 1024:.1f}" if p in rss else "" for p in points)
         lines.append(
             f"| {r['client']} | {cells} | {growth * 100:+.1f}% | "
@@ -257,8 +255,10 @@ def main() -> None:
     passed = sum(ok for *_x, ok in results)
     lines += ["", f"{passed} of {len(results)} targets met.", ""]
     RESULTS.write_text("\n".join(lines + body).rstrip() + "\n")
-    print(f"wrote {RESULTS.relative_to(BENCH.parent)}: {passed} of {len(results)} targets met",
-          file=sys.stderr)
+    print(
+        f"wrote {RESULTS.relative_to(BENCH.parent)}: {passed} of {len(results)} targets met",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,13 @@ OUT = BENCH / ".results"
 PROFILES = {
     "default": {
         "rust": {"seq": 1000, "conc": 4000, "rounds": 7, "mem": 100_000},
-        "python": {"seq": 400, "conc": 1000, "rounds": 5, "mem_sync": 100_000,
-                   "mem_async": 100_000},
+        "python": {
+            "seq": 400,
+            "conc": 1000,
+            "rounds": 5,
+            "mem_sync": 100_000,
+            "mem_async": 100_000,
+        },
         "node": {"seq": 1000, "conc": 3000, "rounds": 5, "mem": 100_000},
     },
     "quick": {
@@ -86,8 +91,26 @@ def json_line(cmd: list[str], cwd: Path | None = None) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def flags(**values: object) -> list[str]:
+    """`--name value` arguments (underscores become dashes)."""
+    out = []
+    for name, value in values.items():
+        out += [f"--{name.replace('_', '-')}", str(value)]
+    return out
+
+
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def run_flags(url: str, out: Path, counts: dict) -> list[str]:
+    return flags(
+        url=url,
+        out=out,
+        seq_calls=counts["seq"],
+        conc_calls=counts["conc"],
+        rounds=counts["rounds"],
+    )
 
 
 def missing_rust() -> str | None:
@@ -98,6 +121,8 @@ def missing_rust() -> str | None:
 
 
 def missing_python() -> str | None:
+    if not (OUT / "python.built").exists():
+        return "its release build failed or was not run (`make -C bench python`)"
     if not VENV_PYTHON.exists():
         return ".venv is missing"
     probe = subprocess.run(
@@ -114,6 +139,8 @@ def missing_python() -> str | None:
 def missing_node() -> str | None:
     if shutil.which("node") is None:
         return "node is not on PATH"
+    if not (OUT / "node.built").exists():
+        return "its release build failed or was not run (`make -C bench node`)"
     if not list(NODE_BINDING.glob("*.node")) or not (NODE_BINDING / "native.js").exists():
         return "bindings/node has no built native module (napi build)"
     if not (BENCH / "node" / "node_modules" / "undici").exists():
@@ -124,17 +151,16 @@ def missing_node() -> str | None:
 def run_rust(counts: dict, out: Path) -> dict:
     with Sandbox() as sb:
         subprocess.run(
-            [str(RUST_BENCH), "run", "--url", sb.url, "--out", str(out),
-             "--seq-calls", str(counts["seq"]), "--conc-calls", str(counts["conc"]),
-             "--rounds", str(counts["rounds"])],
+            [str(RUST_BENCH), "run", *run_flags(sb.url, out, counts)],
             check=True,
         )
         report = json.loads(out.read_text())
         log("  memory: SDK, 16 in flight")
         report["memory"] = [
-            {"client": "bsa-lms SDK (16 in flight)",
-             **json_line([str(RUST_BENCH), "mem", "--url", sb.url,
-                          "--calls", str(counts["mem"]), "--concurrency", "16"])}
+            {
+                "client": "bsa-lms SDK (16 in flight)",
+                **json_line([str(RUST_BENCH), "mem", *flags(url=sb.url, calls=counts["mem"])]),
+            }
         ]
     return report
 
@@ -144,20 +170,37 @@ def run_python(counts: dict, out: Path) -> dict:
     py = str(VENV_PYTHON)
     with Sandbox() as sb:
         subprocess.run(
-            [py, str(script), "run", "--url", sb.url, "--out", str(out),
-             "--seq-calls", str(counts["seq"]), "--conc-calls", str(counts["conc"]),
-             "--rounds", str(counts["rounds"])],
-            check=True, cwd=script.parent,
+            [py, str(script), "run", *run_flags(sb.url, out, counts)],
+            check=True,
+            cwd=script.parent,
         )
         report = json.loads(out.read_text())
         log("  memory: Client (sequential), AsyncClient (16 in flight)")
         report["memory"] = [
-            {"client": "bsa_lms.Client (sequential)",
-             **json_line([py, str(script), "mem", "--url", sb.url, "--kind", "sync",
-                          "--calls", str(counts["mem_sync"])], cwd=script.parent)},
-            {"client": "bsa_lms.AsyncClient (16 in flight)",
-             **json_line([py, str(script), "mem", "--url", sb.url, "--kind", "async",
-                          "--calls", str(counts["mem_async"])], cwd=script.parent)},
+            {
+                "client": "bsa_lms.Client (sequential)",
+                **json_line(
+                    [
+                        py,
+                        str(script),
+                        "mem",
+                        *flags(url=sb.url, kind="sync", calls=counts["mem_sync"]),
+                    ],
+                    cwd=script.parent,
+                ),
+            },
+            {
+                "client": "bsa_lms.AsyncClient (16 in flight)",
+                **json_line(
+                    [
+                        py,
+                        str(script),
+                        "mem",
+                        *flags(url=sb.url, kind="async", calls=counts["mem_async"]),
+                    ],
+                    cwd=script.parent,
+                ),
+            },
         ]
     log("  import time and installed size")
     report["imports"] = json_line([py, str(script), "imports"], cwd=script.parent)
@@ -168,17 +211,26 @@ def run_node(counts: dict, out: Path) -> dict:
     script = BENCH / "node" / "bench.mjs"
     with Sandbox() as sb:
         subprocess.run(
-            ["node", str(script), "run", "--url", sb.url, "--out", str(out),
-             "--seq-calls", str(counts["seq"]), "--conc-calls", str(counts["conc"]),
-             "--rounds", str(counts["rounds"])],
-            check=True, cwd=script.parent,
+            ["node", str(script), "run", *run_flags(sb.url, out, counts)],
+            check=True,
+            cwd=script.parent,
         )
         report = json.loads(out.read_text())
         log("  memory: Client, 16 in flight")
         report["memory"] = [
-            {"client": "bsa-lms Client (16 in flight)",
-             **json_line(["node", "--expose-gc", str(script), "mem", "--url", sb.url,
-                          "--calls", str(counts["mem"])], cwd=script.parent)}
+            {
+                "client": "bsa-lms Client (16 in flight)",
+                **json_line(
+                    [
+                        "node",
+                        "--expose-gc",
+                        str(script),
+                        "mem",
+                        *flags(url=sb.url, calls=counts["mem"]),
+                    ],
+                    cwd=script.parent,
+                ),
+            }
         ]
     log("  require time and package size")
     report["imports"] = json_line(["node", str(script), "imports"], cwd=script.parent)
@@ -220,7 +272,8 @@ def machine() -> dict:
         "rustc": command_output(["rustc", "--version"]),
         "node": command_output(["node", "--version"]),
         "python": command_output([str(VENV_PYTHON), "--version"])
-        if VENV_PYTHON.exists() else "unavailable",
+        if VENV_PYTHON.exists()
+        else "unavailable",
         "release_profile": os.environ.get("BENCH_PROFILE_NOTE", "release profile of Cargo.toml"),
     }
 
@@ -231,8 +284,13 @@ def main() -> None:
     parser.add_argument("--profile", default="default", choices=sorted(PROFILES))
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    meta = {"machine": machine(), "profile": args.profile, "counts": PROFILES[args.profile],
-            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "seconds": {}}
+    meta = {
+        "machine": machine(),
+        "profile": args.profile,
+        "counts": PROFILES[args.profile],
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "seconds": {},
+    }
     if missing_rust():
         sys.exit(f"bench: {missing_rust()}: every language needs the release sandbox")
     for lang in args.langs.split(","):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import importlib.metadata as md
 import json
@@ -44,6 +45,7 @@ from common import (
 
 SyncOp = Callable[[str, Seed, int, str], object]
 AsyncOp = Callable[[str, Seed, int, str], Awaitable[object]]
+Closer = Callable[[], Awaitable[object]]
 
 
 def headers(bearer: str) -> dict[str, str]:
@@ -119,7 +121,7 @@ def sdk_sync(url: str, _bearer: str) -> SyncOp:
 # --- async contenders ------------------------------------------------------------------------
 
 
-async def aiohttp_async(url: str, bearer: str) -> AsyncOp:
+async def aiohttp_async(url: str, bearer: str) -> tuple[AsyncOp, Closer]:
     import aiohttp
 
     # limit=0: no cap on connections, like the SDK's pool and httpx's below.
@@ -139,10 +141,10 @@ async def aiohttp_async(url: str, bearer: str) -> AsyncOp:
             r.raise_for_status()
             return await r.json()
 
-    return op
+    return op, session.close
 
 
-async def httpx_async(url: str, bearer: str) -> AsyncOp:
+async def httpx_async(url: str, bearer: str) -> tuple[AsyncOp, Closer]:
     import httpx
 
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
@@ -159,10 +161,10 @@ async def httpx_async(url: str, bearer: str) -> AsyncOp:
         r.raise_for_status()
         return r.json()
 
-    return op
+    return op, client.aclose
 
 
-async def sdk_async(url: str, _bearer: str) -> AsyncOp:
+async def sdk_async(url: str, _bearer: str) -> tuple[AsyncOp, Closer]:
     import bsa_lms
 
     client = bsa_lms.AsyncClient(base_url=url, auth_url=url, email=EMAIL, password=PASSWORD)
@@ -175,7 +177,7 @@ async def sdk_async(url: str, _bearer: str) -> AsyncOp:
             return await client.list_loans(page=1, rows=10)
         return await client.create_repayment(loan, transaction_amount=1.0, idempotency_key=key)
 
-    return op
+    return op, client.aclose
 
 
 # --- rounds ----------------------------------------------------------------------------------
@@ -186,9 +188,7 @@ def batch_size(round_no: int, calls: int, concurrency: int) -> int:
     return max(-(-calls // 4), concurrency) if round_no == 0 else calls
 
 
-def record(
-    table: dict[str, Any], name: str, round_no: int, wall: float, cpu: float
-) -> None:
+def record(table: dict[str, Any], name: str, round_no: int, wall: float, cpu: float) -> None:
     if round_no > 0:
         table["seconds"].setdefault(name, []).append(wall)
         table["cpu_seconds"].setdefault(name, []).append(cpu)
@@ -229,9 +229,10 @@ def run_sync(admin: Admin, calls: int, rounds: int) -> list[dict[str, Any]]:
                 n = batch_size(round_no, calls, 1)
                 seed = admin.seed_for(call, n)
                 tag = f"s-{call}-{name}-{round_no}"
-                wall, cpu = drive_sync(n, lambda i, op=op, seed=seed, tag=tag: op(
-                    call, seed, i, f"{tag}-{i}"
-                ))
+                wall, cpu = drive_sync(
+                    n,
+                    lambda i, op=op, call=call, seed=seed, tag=tag: op(call, seed, i, f"{tag}-{i}"),
+                )
                 record(table, name, round_no, wall, cpu)
         summary(table)
         tables.append(table)
@@ -242,11 +243,12 @@ async def run_async(
     admin: Admin, calls_by_conc: dict[int, int], rounds: int
 ) -> list[dict[str, Any]]:
     url, bearer = admin.url, admin.bearer
-    contenders = [
+    made = [
         ("aiohttp", await aiohttp_async(url, bearer)),
         ("httpx.AsyncClient", await httpx_async(url, bearer)),
         ("bsa_lms.AsyncClient", await sdk_async(url, bearer)),
     ]
+    contenders = [(name, op) for name, (op, _close) in made]
     tables = []
     for concurrency, calls in calls_by_conc.items():
         for call in CALLS:
@@ -260,13 +262,21 @@ async def run_async(
                     seed = admin.seed_for(call, n)
                     tag = f"a{concurrency}-{call}-{name}-{round_no}"
 
-                    def one(i: int, op: AsyncOp = op, seed: Seed = seed, tag: str = tag) -> Any:
+                    def one(
+                        i: int,
+                        op: AsyncOp = op,
+                        call: str = call,
+                        seed: Seed = seed,
+                        tag: str = tag,
+                    ) -> Any:
                         return op(call, seed, i, f"{tag}-{i}")
 
                     wall, cpu = await drive_async(n, concurrency, one)
                     record(table, name, round_no, wall, cpu)
             summary(table)
             tables.append(table)
+    for _name, (_op, close) in made:
+        await close()
     return tables
 
 
@@ -340,9 +350,7 @@ def cmd_mem(args: argparse.Namespace) -> None:
 
 def import_seconds(module: str, runs: int) -> float:
     """Median time of `import module` in fresh interpreters (the import alone)."""
-    code = (
-        "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
-    ).format(m=module)
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     times = []
     for _ in range(runs):
         out = subprocess.run(
@@ -376,16 +384,12 @@ def installed_bytes(dist: str) -> tuple[int, int]:
         if name in seen:
             continue
         seen.add(name)
-        try:
+        with contextlib.suppress(md.PackageNotFoundError):
             todo += requirement_names(name)
-        except md.PackageNotFoundError:
-            pass
     total = 0
     for name in seen:
-        try:
+        with contextlib.suppress(md.PackageNotFoundError):
             total += own(name)
-        except md.PackageNotFoundError:
-            pass
     return own(dist), total
 
 
