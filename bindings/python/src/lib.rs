@@ -62,7 +62,7 @@ impl NativeClient {
         token: Option<String>,
         timeout: Option<f64>,
         connect_timeout: Option<f64>,
-        max_retries: Option<u32>,
+        max_retries: Option<i64>,
         headers: Option<&Bound<'_, PyDict>>,
         refresh_threshold: Option<f64>,
         rotation_interval: Option<f64>,
@@ -102,7 +102,7 @@ impl NativeClient {
             if let Some(t) = seconds("rotation_interval", rotation_interval, false)? {
                 b = b.rotation_interval(t);
             }
-            if let Some(n) = max_retries {
+            if let Some(n) = retries(max_retries)? {
                 b = b.retry(retry_policy(n));
             }
             for (name, value) in header_pairs("headers", headers)? {
@@ -137,7 +137,7 @@ impl NativeClient {
         operation: String,
         args: &Bound<'_, PyDict>,
         timeout: Option<f64>,
-        max_retries: Option<u32>,
+        max_retries: Option<i64>,
         headers: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
         logging::refresh(py);
@@ -155,7 +155,7 @@ impl NativeClient {
         operation: String,
         args: &Bound<'py, PyDict>,
         timeout: Option<f64>,
-        max_retries: Option<u32>,
+        max_retries: Option<i64>,
         headers: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         logging::refresh(py);
@@ -233,7 +233,7 @@ impl NativeClient {
     fn client(
         &self,
         timeout: Option<f64>,
-        max_retries: Option<u32>,
+        max_retries: Option<i64>,
         headers: Option<&Bound<'_, PyDict>>,
     ) -> Result<Arc<bsa_lms::Client>, bsa_lms::Error> {
         let core = self.core();
@@ -258,7 +258,7 @@ impl NativeClient {
         }
         Ok(Arc::new(core.with_options(bsa_lms::CallOptions {
             timeout: seconds("timeout", timeout, false)?,
-            retry: max_retries.map(retry_policy),
+            retry: retries(max_retries)?.map(retry_policy),
             headers: parsed,
         })))
     }
@@ -349,6 +349,20 @@ impl<'py> IntoPyObject<'py> for Outcome {
     fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.into_py(py)
     }
+}
+
+/// A retry count from Python: a negative one is a bad argument, not an overflow.
+fn retries(value: Option<i64>) -> Result<Option<u32>, bsa_lms::Error> {
+    value
+        .map(|n| {
+            u32::try_from(n).map_err(|_| {
+                bsa_lms::Error::invalid_request(
+                    Some("max_retries"),
+                    format!("must be a non-negative count, got {n}"),
+                )
+            })
+        })
+        .transpose()
 }
 
 fn retry_policy(max_retries: u32) -> bsa_lms::RetryPolicy {

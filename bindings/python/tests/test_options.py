@@ -83,6 +83,9 @@ def test_extra_headers_are_checked_and_sent(client: bsa_lms.Client) -> None:
     with pytest.raises(bsa_lms.InvalidRequestError) as info:
         client.list_loan_products(timeout=-1)
     assert info.value.field_errors[0].field == "timeout"
+    with pytest.raises(bsa_lms.InvalidRequestError) as info:
+        client.list_loan_products(max_retries=-1)
+    assert info.value.field_errors[0].field == "max_retries"
 
 
 def test_client_settings_are_validated(sandbox: Sandbox) -> None:
