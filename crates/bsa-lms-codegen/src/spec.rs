@@ -108,7 +108,9 @@ impl Api {
         }
         let mut operations = Vec::new();
         let default_security = &doc["security"];
-        let paths = doc["paths"].as_object().ok_or("openapi.json has no paths")?;
+        let paths = doc["paths"]
+            .as_object()
+            .ok_or("openapi.json has no paths")?;
         for (path, item) in paths {
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
@@ -126,7 +128,10 @@ impl Api {
         }
         Ok(Self {
             title: doc["info"]["title"].as_str().unwrap_or_default().to_owned(),
-            version: doc["info"]["version"].as_str().unwrap_or_default().to_owned(),
+            version: doc["info"]["version"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             operations,
             schemas,
         })
@@ -176,7 +181,12 @@ fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
 }
 
 fn ref_name(value: &Value) -> Option<String> {
-    value.get("$ref")?.as_str()?.rsplit('/').next().map(str::to_owned)
+    value
+        .get("$ref")?
+        .as_str()?
+        .rsplit('/')
+        .next()
+        .map(str::to_owned)
 }
 
 fn text(value: &Value, key: &str) -> String {
@@ -195,7 +205,12 @@ fn parse_type(schema: &Value) -> Type {
     match schema["type"].as_str() {
         Some("string") => match (schema["format"].as_str(), schema["enum"].as_array()) {
             (Some("date"), _) => Type::Date,
-            (_, Some(values)) => Type::Enum(values.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()),
+            (_, Some(values)) => Type::Enum(
+                values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+            ),
             _ => Type::String,
         },
         Some("integer") => Type::Integer,
@@ -234,11 +249,25 @@ fn parse_schema(doc: &Value, name: &str, schema: &Value) -> Schema {
         Some(Value::Object(_)) => true,
         _ => false,
     };
-    Schema { name: name.to_owned(), description: text(schema, "description"), properties, open }
+    Schema {
+        name: name.to_owned(),
+        description: text(schema, "description"),
+        properties,
+        open,
+    }
 }
 
-fn parse_operation(doc: &Value, path: &str, method: &str, item: &Value, op: &Value) -> Result<Operation, String> {
-    let id = op["operationId"].as_str().ok_or_else(|| format!("{method} {path}: no operationId"))?.to_owned();
+fn parse_operation(
+    doc: &Value,
+    path: &str,
+    method: &str,
+    item: &Value,
+    op: &Value,
+) -> Result<Operation, String> {
+    let id = op["operationId"]
+        .as_str()
+        .ok_or_else(|| format!("{method} {path}: no operationId"))?
+        .to_owned();
     let mut raw_params: Vec<&Value> = Vec::new();
     for list in [&item["parameters"], &op["parameters"]] {
         if let Some(list) = list.as_array() {
@@ -278,13 +307,19 @@ fn parse_operation(doc: &Value, path: &str, method: &str, item: &Value, op: &Val
             required: rb["required"].as_bool().unwrap_or(false),
         }
     });
-    let responses = op["responses"].as_object().ok_or_else(|| format!("{id}: no responses"))?;
-    let success = responses.iter().find(|(code, _)| code.starts_with('2')).map(|(_, r)| resolve(doc, r));
+    let responses = op["responses"]
+        .as_object()
+        .ok_or_else(|| format!("{id}: no responses"))?;
+    let success = responses
+        .iter()
+        .find(|(code, _)| code.starts_with('2'))
+        .map(|(_, r)| resolve(doc, r));
     let response = success.and_then(|r| ref_name(&r["content"]["application/json"]["schema"]));
     let list_item = response.as_ref().and_then(|name| {
         let schema = resolve(doc, &doc["components"]["schemas"][name]);
         let item = ref_name(&schema["properties"]["items"]["items"])?;
-        let paged = schema["properties"].get("total").is_some() && params.iter().any(|p| p.name == "page");
+        let paged =
+            schema["properties"].get("total").is_some() && params.iter().any(|p| p.name == "page");
         paged.then_some(item)
     });
     Ok(Operation {
@@ -311,7 +346,8 @@ pub fn snake_case(name: &str) -> String {
         if c == '-' || c == ' ' {
             out.push('_');
         } else if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_uppercase();
             if i > 0 && (prev_lower || (prev_upper && next_lower)) && !out.ends_with('_') {
@@ -346,7 +382,10 @@ pub fn camel_case(name: &str) -> String {
 pub fn pascal_case(name: &str) -> String {
     let camel = camel_case(name);
     let mut chars = camel.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
