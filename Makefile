@@ -8,14 +8,15 @@ SANDBOX := $(CURDIR)/target/debug/bsa-lms-sandbox
 RUST_PACKAGES := -p bsa-lms -p bsa-lms-sandbox -p bsa-lms-codegen
 
 .PHONY: demo test lint check-generated test-rust test-python test-node conformance \
-        test-regeneration generate sandbox build bench package
+        test-regeneration test-packages generate sandbox build bench package
 
 ## The quickstart flow: against the embedded sandbox unless BSA_LMS_* credentials are set.
 demo:
 	$(CARGO) run --quiet --example quickstart
 
-## Every test: lints, generated-file freshness, Rust, Python, Node, spec conformance.
-test: lint check-generated test-rust test-python test-node test-regeneration conformance
+## Every test: lints, generated-file freshness, Rust, Python, Node, regeneration, spec
+## conformance, and the installable packages (wheel, npm tarball).
+test: lint check-generated test-rust test-python test-node test-regeneration conformance test-packages
 	@echo "all tests passed"
 
 build:
@@ -47,6 +48,12 @@ test-node: sandbox
 ## A spec change and the older revision regenerate into SDKs that expose exactly the change.
 test-regeneration: test-python test-node
 	bash tests/regeneration/run.sh
+
+## The release wheel installs into a clean venv and runs the quickstart; the npm
+## tarball installs into an empty project (prebuilt module inside) and runs.
+test-packages: sandbox
+	$(MAKE) -C bindings/python wheel-check
+	$(MAKE) -C bindings/node test-pack
 
 conformance: sandbox
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
