@@ -21,8 +21,11 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-RELEASE = TARGET / "release"
+# The Makefile builds for the host triple explicitly (see there) and says where.
+RELEASE = Path(
+    os.environ.get("BENCH_RELEASE_DIR")
+    or Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
+)
 SANDBOX = RELEASE / "bsa-lms-sandbox"
 RUST_BENCH = RELEASE / "bsa-lms-bench"
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -33,15 +36,15 @@ OUT = BENCH / ".results"
 # 2-core machine: calls per counted batch, counted rounds, calls of the memory runs.
 PROFILES = {
     "default": {
-        "rust": {"seq": 1000, "conc": 4000, "rounds": 7, "mem": 100_000},
+        "rust": {"seq": 800, "conc": 3000, "rounds": 7, "mem": 100_000},
         "python": {
-            "seq": 400,
-            "conc": 1000,
+            "seq": 300,
+            "conc": 600,
             "rounds": 5,
-            "mem_sync": 100_000,
-            "mem_async": 100_000,
+            "mem_sync": 20_000,
+            "mem_async": 20_000,
         },
-        "node": {"seq": 1000, "conc": 3000, "rounds": 5, "mem": 100_000},
+        "node": {"seq": 600, "conc": 2000, "rounds": 5, "mem": 100_000},
     },
     "quick": {
         "rust": {"seq": 200, "conc": 600, "rounds": 2, "mem": 5_000},
@@ -116,7 +119,7 @@ def run_flags(url: str, out: Path, counts: dict) -> list[str]:
 def missing_rust() -> str | None:
     for path in (SANDBOX, RUST_BENCH):
         if not path.exists():
-            return f"{path.relative_to(ROOT)} is missing (cargo build --release)"
+            return f"{path} is missing (make -C bench rust-node)"
     return None
 
 

@@ -4,13 +4,16 @@
 //! bsa-lms-bench run   --url URL --out FILE [--seq-calls N] [--conc-calls N] [--rounds R]
 //! bsa-lms-bench mem   --url URL [--calls 100000] [--concurrency 16]
 //! bsa-lms-bench canned --body FILE
+//! bsa-lms-bench loop  --url URL [--base URL] --who sdk|raw [--call get_loan] [--calls N] [--concurrency C]
 //! ```
 //!
 //! `run` measures the SDK's typed builders against a raw reqwest floor (the same requests with
 //! the same headers, the response decoded into the same generated `bsa_lms::types` structs)
 //! for three calls, sequentially and with many in flight, plus the token-overhead scenario; it
 //! writes the elapsed time of every round as JSON for `bench/report.py`. `mem` prints the
-//! process's resident set after 1,000 calls and after `--calls` calls.
+//! process's resident set after 1,000 calls and after `--calls` calls. `loop` runs one
+//! contender alone (for a profiler): it seeds through the sandbox at `--url` and sends its calls
+//! to `--base` (default: the sandbox; e.g. a `canned` server's URL).
 
 mod canned;
 mod sandbox;
@@ -48,6 +51,7 @@ fn main() {
         "run" => runtime().block_on(run(&opts)),
         "mem" => runtime().block_on(mem(&opts)),
         "canned" => canned::serve(&opts.string("body", "")),
+        "loop" => runtime().block_on(single(&opts)),
         _ => Err("usage: bsa-lms-bench run|mem|canned [--flag value ...]".into()),
     };
     if let Err(e) = result {
@@ -550,6 +554,44 @@ impl Drop for Canned {
         drop(self.child.stdin.take());
         let _ = self.child.wait();
     }
+}
+
+/// One contender alone, for profiling.
+async fn single(opts: &Opts) -> Result<(), Failure> {
+    let url = opts.string("url", "");
+    let base = opts.string("base", &url);
+    let calls = opts.number("calls", 20_000)?;
+    let concurrency = opts.number("concurrency", 1)?;
+    let call = match opts.string("call", "get_loan").as_str() {
+        "get_loan" => Call::GetLoan,
+        "list_loans" => Call::ListLoans,
+        "create_repayment" => Call::Repay,
+        other => return Err(format!("unknown --call {other}").into()),
+    };
+    let admin = Admin::connect(&url).await?;
+    let seed = Arc::new(
+        admin
+            .reset_and_seed(calls.div_ceil(REPAYMENTS_PER_LOAN))
+            .await?,
+    );
+    let contender = match opts.string("who", "sdk").as_str() {
+        "sdk" => {
+            let client = sdk_client(&base, &url)?;
+            client.access_token().await?;
+            Contender::Sdk(Arc::new(client))
+        }
+        "raw" => Contender::Raw(Raw::new(&base, Some(admin.bearer.clone()))),
+        other => return Err(format!("unknown --who {other}").into()),
+    };
+    let (wall, cpu) = contender
+        .batch(call, seed, "loop", calls, concurrency)
+        .await;
+    eprintln!(
+        "{calls} calls in {wall:.3} s: {:.0}/s, {:.1} µs CPU per call",
+        calls as f64 / wall,
+        cpu * 1e6 / calls as f64
+    );
+    Ok(())
 }
 
 /// Resident set size of this process in KiB (`VmRSS` of /proc/self/status).
