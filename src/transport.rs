@@ -18,6 +18,8 @@ use crate::retry::{self, Outcome, RetryPolicy, Safety};
 
 /// Error bodies are read up to this size; the rest is discarded.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// Largest success body the client accepts (64 MiB; a page of 100 loans is well under 1 MiB).
+const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Key under which a normalised error body carries the original text.
 const RAW_BODY_KEY: &str = "x-bsa-raw-body";
 /// Prefix of a typed SDK error smuggled through progenitor's `Error::Custom`.
@@ -194,7 +196,7 @@ async fn send(client: &Client, mut request: Request, operation: &str) -> reqwest
         return if resp.status().is_client_error() || resp.status().is_server_error() {
             normalize_error(resp).await
         } else {
-            Ok(resp)
+            bounded(resp).await
         };
     }
 }
@@ -309,6 +311,39 @@ async fn normalize_error(mut resp: Response) -> reqwest::Result<Response> {
         .headers_mut()
         .remove(reqwest::header::CONTENT_LENGTH);
     Ok(Response::from(rebuilt))
+}
+
+/// Refuses success bodies larger than [`MAX_BODY`], so a hostile or broken
+/// server cannot make the client buffer without limit.
+async fn bounded(mut resp: Response) -> reqwest::Result<Response> {
+    let status = resp.status().as_u16();
+    let too_large = || {
+        let err = Error::decode(
+            Some(status),
+            format!("the response body exceeds the {MAX_BODY}-byte limit"),
+            b"",
+        );
+        Ok(synthetic_error(StatusCode::BAD_GATEWAY, &err))
+    };
+    match resp.content_length() {
+        Some(len) if len > MAX_BODY as u64 => too_large(),
+        Some(_) => Ok(resp),
+        // No length announced: read it here, within the limit, and hand on the bytes.
+        None => {
+            let headers = resp.headers().clone();
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return too_large();
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let mut rebuilt = http::Response::new(body);
+            *rebuilt.status_mut() = resp.status();
+            *rebuilt.headers_mut() = headers;
+            Ok(Response::from(rebuilt))
+        }
+    }
 }
 
 /// An error answer built by the SDK (e.g. a failed re-mint after a 401).

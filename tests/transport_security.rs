@@ -94,3 +94,53 @@ fn plain_http_is_refused_for_remote_hosts() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_without_buffering_them() {
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", server.local_addr().unwrap().port());
+    let serving = tokio::spawn(serve_once(
+        server,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\n\r\n{\"items\":[".to_owned(),
+    ));
+    let client = Client::builder()
+        .ignore_env()
+        .base_url(&base)
+        .token("t")
+        .build()
+        .unwrap();
+    let err = client
+        .call("list_loan_products", serde_json::Map::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(err.status(), Some(200));
+    assert!(err.message().contains("exceeds"), "{err}");
+    serving.await.unwrap();
+}
+
+#[tokio::test]
+async fn chunked_bodies_within_the_limit_decode() {
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", server.local_addr().unwrap().port());
+    let body = r#"{"items":[{"id":"1","name":"Halotel 30-Day"}]}"#;
+    let serving = tokio::spawn(serve_once(
+        server,
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+            body.len()
+        ),
+    ));
+    let client = Client::builder()
+        .ignore_env()
+        .base_url(&base)
+        .token("t")
+        .build()
+        .unwrap();
+    let products = client
+        .call("list_loan_products", serde_json::Map::new())
+        .await
+        .unwrap();
+    assert_eq!(products["items"][0]["name"], "Halotel 30-Day");
+    serving.await.unwrap();
+}
