@@ -101,11 +101,10 @@ async fn main() -> ExitCode {
         }
     };
     let url = sandbox.url();
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "BSA_LMS_SANDBOX_URL={url}");
-    let _ = stdout.flush();
-    drop(stdout);
-    eprintln!(
+    // The banner goes first, and write errors are ignored: a harness may close
+    // its end of the pipes as soon as it has read the URL line.
+    let _ = writeln!(
+        std::io::stderr(),
         "bsa-lms-sandbox: BSA LMS partner API simulator (in memory, offline)\n\
          \x20 auth base URL (BSA_LMS_AUTH_URL): {url}\n\
          \x20 API base URL  (BSA_LMS_BASE_URL): {url}\n\
@@ -113,6 +112,10 @@ async fn main() -> ExitCode {
          \x20 test surface: {url}/_sandbox/...\n\
          \x20 stop with Ctrl-C"
     );
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "BSA_LMS_SANDBOX_URL={url}");
+    let _ = stdout.flush();
+    drop(stdout);
 
     let stdin_eof = async {
         if args.exit_with_stdin {
