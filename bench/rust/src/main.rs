@@ -4,6 +4,7 @@
 //! bsa-lms-bench run   --url URL --out FILE [--seq-calls N] [--conc-calls N] [--rounds R]
 //! bsa-lms-bench mem   --url URL [--calls 100000] [--concurrency 16]
 //! bsa-lms-bench canned --body FILE
+//! bsa-lms-bench decode --url URL [--iterations N]
 //! bsa-lms-bench loop  --url URL [--base URL] --who sdk|raw [--call get_loan] [--calls N] [--concurrency C]
 //! ```
 //!
@@ -52,6 +53,7 @@ fn main() {
         "mem" => runtime().block_on(mem(&opts)),
         "canned" => canned::serve(&opts.string("body", "")),
         "loop" => runtime().block_on(single(&opts)),
+        "decode" => runtime().block_on(decode_costs(&opts)),
         _ => Err("usage: bsa-lms-bench run|mem|canned [--flag value ...]".into()),
     };
     if let Err(e) = result {
@@ -556,6 +558,53 @@ impl Drop for Canned {
     }
 }
 
+/// What decoding the loan's JSON costs in each form the core and the bindings use: into
+/// `serde_json::Value`, into the generated `types::Loan` (what the SDK's typed builders and the
+/// bindings' dispatch do), re-encoding the typed value as `Value` (the dispatch's `respond`) and
+/// as text (what the Node binding hands to `JSON.parse`). Prints µs per operation as JSON.
+async fn decode_costs(opts: &Opts) -> Result<(), Failure> {
+    let url = opts.string("url", "");
+    let iterations = opts.number("iterations", 5_000)?;
+    let admin = Admin::connect(&url).await?;
+    let seed = admin.reset_and_seed(0).await?;
+    let bytes = admin.loan_bytes(&seed.loan).await?;
+    let typed: Loan = serde_json::from_slice(&bytes)?;
+    let value: Value = serde_json::from_slice(&bytes)?;
+    fn time(iterations: usize, mut f: impl FnMut()) -> f64 {
+        for _ in 0..iterations / 10 {
+            f();
+        }
+        let started = Instant::now();
+        for _ in 0..iterations {
+            f();
+        }
+        started.elapsed().as_secs_f64() * 1e6 / iterations as f64
+    }
+    let report = json!({
+        "body_bytes": bytes.len(),
+        "bytes_to_value_us": time(iterations, || {
+            black_box(serde_json::from_slice::<Value>(black_box(&bytes)).unwrap());
+        }),
+        "bytes_to_typed_loan_us": time(iterations, || {
+            black_box(serde_json::from_slice::<Loan>(black_box(&bytes)).unwrap());
+        }),
+        "typed_loan_to_value_us": time(iterations, || {
+            black_box(serde_json::to_value(black_box(&typed)).unwrap());
+        }),
+        "value_to_text_us": time(iterations, || {
+            black_box(black_box(&value).to_string());
+        }),
+        "bytes_to_raw_value_us": time(iterations, || {
+            black_box(
+                serde_json::from_slice::<Box<serde_json::value::RawValue>>(black_box(&bytes))
+                    .unwrap(),
+            );
+        }),
+    });
+    println!("{report}");
+    Ok(())
+}
+
 /// One contender alone, for profiling.
 async fn single(opts: &Opts) -> Result<(), Failure> {
     let url = opts.string("url", "");
@@ -581,6 +630,22 @@ async fn single(opts: &Opts) -> Result<(), Failure> {
             Contender::Sdk(Arc::new(client))
         }
         "raw" => Contender::Raw(Raw::new(&base, Some(admin.bearer.clone()))),
+        // The floor with the settings the SDK gives its reqwest client (timeouts, user agent,
+        // pool idle timeout): separates what those cost from what the SDK's own code costs.
+        "raw-sdk-settings" => {
+            let http = reqwest::Client::builder()
+                .user_agent("bsa-lms/0.1.0 rust")
+                .timeout(bsa_lms::DEFAULT_TIMEOUT)
+                .connect_timeout(bsa_lms::DEFAULT_CONNECT_TIMEOUT)
+                .tcp_nodelay(true)
+                .pool_idle_timeout(Duration::from_secs(60))
+                .build()?;
+            Contender::Raw(Raw {
+                http,
+                base: base.as_str().into(),
+                bearer: Some(admin.bearer.clone()),
+            })
+        }
         other => return Err(format!("unknown --who {other}").into()),
     };
     let (wall, cpu) = contender
