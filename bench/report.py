@@ -141,6 +141,30 @@ def memory_table(report: dict, results: list[tuple[str, str, float, bool]]) -> l
     return lines
 
 
+DECODE_ROWS = [
+    ("bytes_to_typed_loan_us", "bytes → generated `types::Loan` (SDK builders, dispatch step 1)"),
+    ("typed_loan_to_value_us", "`types::Loan` → `serde_json::Value` (dispatch step 2, bindings)"),
+    ("value_to_text_us", "`Value` → JSON text (Node binding, before `JSON.parse`)"),
+    ("bytes_to_value_us", "bytes → `serde_json::Value` directly"),
+    ("bytes_to_raw_value_us", "bytes → `RawValue` (validation only, no tree)"),
+]
+
+
+def decode_table(report: dict) -> list[str]:
+    data = report.get("decode")
+    if not data:
+        return []
+    lines = [
+        f"#### Decoding the loan's JSON ({data['body_bytes']:,} bytes), in process",
+        "",
+        "| step | µs |",
+        "|---|---:|",
+    ]
+    lines += [f"| {label} | {data[key]:.1f} |" for key, label in DECODE_ROWS if key in data]
+    lines.append("")
+    return lines
+
+
 def imports_table(report: dict) -> list[str]:
     data = report.get("imports")
     if not data:
@@ -207,6 +231,7 @@ def main() -> None:
         for s in report["scenarios"]:
             body += scenario_table(s, results)
         body += memory_table(report, results)
+        body += decode_table(report)
         body += imports_table(report)
 
     lines = [

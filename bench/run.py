@@ -21,10 +21,17 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+
+
+def host_triple() -> str:
+    out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("host: "))
+
+
 # The Makefile builds for the host triple explicitly (see there) and says where.
 RELEASE = Path(
     os.environ.get("BENCH_RELEASE_DIR")
-    or Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
+    or Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / host_triple() / "release"
 )
 SANDBOX = RELEASE / "bsa-lms-sandbox"
 RUST_BENCH = RELEASE / "bsa-lms-bench"
@@ -158,6 +165,8 @@ def run_rust(counts: dict, out: Path) -> dict:
             check=True,
         )
         report = json.loads(out.read_text())
+        log("  decoding costs of the loan's JSON")
+        report["decode"] = json_line([str(RUST_BENCH), "decode", *flags(url=sb.url)])
         log("  memory: SDK, 16 in flight")
         report["memory"] = [
             {
