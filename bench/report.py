@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -257,6 +258,13 @@ def main() -> None:
     ]
     lines += [f"| {k} | {v} |" for k, v in versions.items()]
     seconds = meta.get("seconds", {})
+    if meta.get("make_started"):
+        now = int(time.time())
+        total, builds = now - meta["make_started"], meta["run_started"] - meta["make_started"]
+        lines.append(
+            f"| `make bench` wall time | {total // 60} min {total % 60} s "
+            f"(builds and installs {builds // 60} min {builds % 60} s) |"
+        )
     lines += [
         "| benchmark time per language (s) | "
         + ", ".join(f"{k} {v}" for k, v in seconds.items())

@@ -43,15 +43,15 @@ OUT = BENCH / ".results"
 # 2-core machine: calls per counted batch, counted rounds, calls of the memory runs.
 PROFILES = {
     "default": {
-        "rust": {"seq": 800, "conc": 3000, "rounds": 7, "mem": 100_000},
+        "rust": {"seq": 600, "conc": 2400, "rounds": 6, "mem": 100_000},
         "python": {
-            "seq": 300,
-            "conc": 600,
+            "seq": 250,
+            "conc": 500,
             "rounds": 5,
             "mem_sync": 20_000,
             "mem_async": 20_000,
         },
-        "node": {"seq": 600, "conc": 2000, "rounds": 5, "mem": 100_000},
+        "node": {"seq": 500, "conc": 1600, "rounds": 5, "mem": 50_000},
     },
     "quick": {
         "rust": {"seq": 200, "conc": 600, "rounds": 2, "mem": 5_000},
@@ -296,7 +296,14 @@ def main() -> None:
     parser.add_argument("--profile", default="default", choices=sorted(PROFILES))
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
+    # Written by `make all` before building; read once, so that a later `make run` alone does
+    # not report a stale total.
+    started = OUT / "started"
+    make_started = int(started.read_text()) if started.exists() else None
+    started.unlink(missing_ok=True)
     meta = {
+        "make_started": make_started,
+        "run_started": int(time.time()),
         "machine": machine(),
         "profile": args.profile,
         "counts": PROFILES[args.profile],
