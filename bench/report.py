@@ -83,8 +83,10 @@ def scenario_table(s: dict, results: list[tuple[str, str, float, bool]]) -> list
         title = "token handling: GET of the loan from a server that checks no token"
     fewer = [n for n in s["seconds"] if calls_of(s, n) != s["calls"]]
     note = "".join(f" {n}: {calls_of(s, n):,} calls per batch." for n in fewer)
+    kind = {"python/sync/": "Sync clients: ", "python/async/": "Async clients: "}
+    prefix = next((v for k, v in kind.items() if s["id"].startswith(k)), "")
     lines = [
-        f"#### {title}, {in_flight}",
+        f"#### {prefix}{title}, {in_flight}",
         "",
         f"{s['calls']:,} calls per batch, {len(s['seconds'][baseline])} counted rounds.{note}",
         "",
@@ -259,8 +261,8 @@ def main() -> None:
     lines += [f"| {k} | {v} |" for k, v in versions.items()]
     seconds = meta.get("seconds", {})
     if meta.get("make_started"):
-        now = int(time.time())
-        total, builds = now - meta["make_started"], meta["run_started"] - meta["make_started"]
+        end = meta.get("run_finished") or int(time.time())
+        total, builds = end - meta["make_started"], meta["run_started"] - meta["make_started"]
         lines.append(
             f"| `make bench` wall time | {total // 60} min {total % 60} s "
             f"(builds and installs {builds // 60} min {builds % 60} s) |"

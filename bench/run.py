@@ -327,6 +327,7 @@ def main() -> None:
         meta["seconds"][lang] = round(time.monotonic() - started, 1)
         out.write_text(json.dumps(report, indent=1))
     meta["machine"]["load_average_at_end"] = os.getloadavg()
+    meta["run_finished"] = int(time.time())
     (OUT / "meta.json").write_text(json.dumps(meta, indent=1))
 
 
