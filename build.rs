@@ -256,7 +256,7 @@ fn dispatch_source(file: &syn::File) -> String {
     out.push_str(
         "];\n\n\
          pub async fn call(client: &Client, operation: &str, mut args: Args) \
-         -> Result<serde_json::Value, crate::Error> {\n\
+         -> Result<Box<serde_json::value::RawValue>, crate::Error> {\n\
          match operation {\n",
     );
     for (name, builder) in &ops {

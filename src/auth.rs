@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderValue;
+use tokio::runtime::Handle;
 use tokio::sync::{Mutex, Notify};
 
 use crate::config::Secret;
@@ -85,7 +86,8 @@ pub(crate) struct TokenManager {
     /// Held while minting, so concurrent callers wait for one mint (single-flight).
     minting: Mutex<()>,
     mints: AtomicU64,
-    rotation: Option<Duration>,
+    /// Rotation interval, and the runtime to rotate on (default: the first call's).
+    rotation: Option<(Duration, Option<Handle>)>,
     rotation_started: AtomicBool,
     stop: Arc<Notify>,
 }
@@ -113,7 +115,7 @@ impl TokenManager {
         http: reqwest::Client,
         threshold: Duration,
         retry: RetryPolicy,
-        rotation: Option<Duration>,
+        rotation: Option<(Duration, Option<Handle>)>,
     ) -> Result<Self, Error> {
         let cached = initial
             .map(|t| Token::new(t, threshold).map(Arc::new))
@@ -284,17 +286,19 @@ impl TokenManager {
         }
     }
 
-    /// Starts scheduled rotation once, on the runtime of the first call.
+    /// Starts scheduled rotation once, on the configured runtime or the first call's.
     fn start_rotation(self: &Arc<Self>) {
-        if self.rotation.is_none()
-            || !self.has_credentials()
-            || self.rotation_started.swap(true, Ordering::AcqRel)
-        {
+        let Some((_, runtime)) = &self.rotation else {
+            return;
+        };
+        if !self.has_credentials() || self.rotation_started.swap(true, Ordering::AcqRel) {
             return;
         }
-        let weak = Arc::downgrade(self);
-        let stop = self.stop.clone();
-        tokio::spawn(rotate(weak, stop));
+        let task = rotate(Arc::downgrade(self), self.stop.clone());
+        match runtime {
+            Some(handle) => drop(handle.spawn(task)),
+            None => drop(tokio::spawn(task)),
+        }
     }
 
     /// Stops background rotation.
@@ -322,7 +326,10 @@ async fn rotate(manager: Weak<TokenManager>, stop: Arc<Notify>) {
                 let due = m
                     .cached()
                     .and_then(|t| t.expires_at.map(|exp| exp - t.refresh_within - now()));
-                let interval = m.rotation.unwrap_or(Duration::from_secs(3600));
+                let interval = m
+                    .rotation
+                    .as_ref()
+                    .map_or(Duration::from_secs(3600), |r| r.0);
                 due.map_or(interval, |d| {
                     interval.min(Duration::from_secs(d.max(1) as u64))
                 })

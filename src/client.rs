@@ -30,6 +30,19 @@ impl Client {
         Self::new_with_client(self.baseurl(), self.client().clone(), shared)
     }
 
+    /// A copy of this client with a connection pool of its own; it shares the
+    /// token cache and options. A pooled connection is driven by the runtime
+    /// that opened it, so code that calls from several runtimes (say, one
+    /// current-thread runtime per OS thread) gives each runtime its own copy.
+    pub fn with_own_pool(&self) -> Result<Self, Error> {
+        let http = self.inner().core.http.client(true)?;
+        Ok(Self::new_with_client(
+            self.baseurl(),
+            http,
+            self.inner().clone(),
+        ))
+    }
+
     /// A bearer token, minted or refreshed as needed (e.g. to hand to another tool).
     pub async fn access_token(&self) -> Result<String, Error> {
         Ok(self

@@ -62,6 +62,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     user_agent_suffix: Option<String>,
     ignore_env: bool,
+    background: Option<tokio::runtime::Handle>,
 }
 
 impl ClientBuilder {
@@ -137,6 +138,13 @@ impl ClientBuilder {
             return None;
         }
         std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+
+    /// Runtime that runs background work (scheduled token rotation). Default:
+    /// the runtime of the first call, which suits a program with one runtime.
+    pub fn background_runtime(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.background = Some(handle);
+        self
     }
 
     /// Validates the settings and builds the client. Needs no async runtime.
@@ -228,34 +236,61 @@ impl ClientBuilder {
                 "must be greater than zero",
             ));
         }
-        // reqwest's default redirect policy drops Authorization when the host
-        // changes, so a token never follows a redirect to another host.
-        let http = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .default_headers(default_headers)
-            .timeout(timeout)
-            .connect_timeout(connect_timeout)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| {
-                Error::invalid_request(None, format!("cannot build the HTTP client: {e}"))
-            })?;
+        let http_settings = HttpSettings {
+            user_agent,
+            default_headers,
+            timeout,
+            connect_timeout,
+        };
+        let http = http_settings.client(true)?;
         let retry = self.retry.unwrap_or_default();
         let tokens = TokenManager::new(
             auth,
             token.map(|t| t.expose().to_owned()),
-            http.clone(),
+            // Mints may run on any runtime a caller uses: an idle pooled connection
+            // would belong to (and stall without) the runtime that opened it.
+            http_settings.client(false)?,
             self.refresh_threshold.unwrap_or(DEFAULT_REFRESH_THRESHOLD),
             retry.clone(),
-            self.rotation,
+            self.rotation
+                .map(|interval| (interval, self.background.clone())),
         )?;
-        let core = Core::new(Arc::new(tokens), retry);
+        let core = Core::new(Arc::new(tokens), retry, http_settings);
         Ok(Client::new_with_client(
             &base_url,
             http,
             Shared::new(Arc::new(core), CallOptions::default()),
         ))
+    }
+}
+
+/// What every HTTP client of one [`Client`] is built from.
+#[derive(Debug)]
+pub(crate) struct HttpSettings {
+    user_agent: String,
+    default_headers: HeaderMap,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl HttpSettings {
+    /// An HTTP client; `pooled` keeps idle connections for reuse.
+    pub(crate) fn client(&self, pooled: bool) -> Result<reqwest::Client, Error> {
+        // reqwest's default redirect policy drops Authorization when the host
+        // changes, so a token never follows a redirect to another host.
+        let mut builder = reqwest::Client::builder()
+            .user_agent(self.user_agent.as_str())
+            .default_headers(self.default_headers.clone())
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60));
+        if !pooled {
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        builder
+            .build()
+            .map_err(|e| Error::invalid_request(None, format!("cannot build the HTTP client: {e}")))
     }
 }
 

@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, Request, Response, StatusCode};
 
 use crate::Client;
 use crate::auth::TokenManager;
+use crate::config::HttpSettings;
 use crate::error::Error;
 use crate::retry::{self, Outcome, RetryPolicy, Safety};
 
@@ -40,14 +42,16 @@ pub struct CallOptions {
 pub(crate) struct Core {
     pub(crate) tokens: Arc<TokenManager>,
     retry: RetryPolicy,
+    pub(crate) http: HttpSettings,
     closed: AtomicBool,
 }
 
 impl Core {
-    pub(crate) fn new(tokens: Arc<TokenManager>, retry: RetryPolicy) -> Self {
+    pub(crate) fn new(tokens: Arc<TokenManager>, retry: RetryPolicy, http: HttpSettings) -> Self {
         Self {
             tokens,
             retry,
+            http,
             closed: AtomicBool::new(false),
         }
     }
@@ -250,6 +254,7 @@ async fn recover_create(client: &Client, request: &Request) -> Option<Response> 
     if !same_request(&body, &found) {
         return None;
     }
+    crate::dispatch::keep_body(&bytes);
     let mut rebuilt = http::Response::new(bytes);
     *rebuilt.status_mut() = status;
     *rebuilt.headers_mut() = headers;
@@ -313,37 +318,40 @@ async fn normalize_error(mut resp: Response) -> reqwest::Result<Response> {
     Ok(Response::from(rebuilt))
 }
 
-/// Refuses success bodies larger than [`MAX_BODY`], so a hostile or broken
-/// server cannot make the client buffer without limit.
+/// Reads a success body, refusing more than [`MAX_BODY`] bytes so that a
+/// hostile or broken server cannot make the client buffer without limit.
 async fn bounded(mut resp: Response) -> reqwest::Result<Response> {
-    let status = resp.status().as_u16();
+    let status = resp.status();
     let too_large = || {
         let err = Error::decode(
-            Some(status),
+            Some(status.as_u16()),
             format!("the response body exceeds the {MAX_BODY}-byte limit"),
             b"",
         );
         Ok(synthetic_error(StatusCode::BAD_GATEWAY, &err))
     };
-    match resp.content_length() {
-        Some(len) if len > MAX_BODY as u64 => too_large(),
-        Some(_) => Ok(resp),
-        // No length announced: read it here, within the limit, and hand on the bytes.
-        None => {
-            let headers = resp.headers().clone();
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await? {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return too_large();
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let mut rebuilt = http::Response::new(body);
-            *rebuilt.status_mut() = resp.status();
-            *rebuilt.headers_mut() = headers;
-            Ok(Response::from(rebuilt))
-        }
+    if resp
+        .content_length()
+        .is_some_and(|len| len > MAX_BODY as u64)
+    {
+        return too_large();
     }
+    let headers = std::mem::take(resp.headers_mut());
+    // The announced length is a hint only: a server may announce more than it sends.
+    let hint = resp.content_length().unwrap_or(0).min(1 << 20) as usize;
+    let mut body = Vec::with_capacity(hint);
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return too_large();
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = Bytes::from(body);
+    crate::dispatch::keep_body(&body);
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.headers_mut() = headers;
+    Ok(Response::from(rebuilt))
 }
 
 /// An error answer built by the SDK (e.g. a failed re-mint after a 401).

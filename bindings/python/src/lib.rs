@@ -2,16 +2,18 @@
 //!
 //! One class, `NativeClient`, around the Rust core client. Everything per
 //! operation is generated Python (`bsa_lms/_generated.py`) that ends in
-//! `call(operation, args)`: synchronous calls release the GIL while they run,
-//! asynchronous ones return an asyncio awaitable. Results cross once, from the
-//! decoded JSON value straight to Python objects; errors become the classes of
-//! `bsa_lms.errors`; panics are caught and never reach Python as such.
+//! `call(operation, args)`: synchronous calls run on the calling thread with
+//! the GIL released, asynchronous ones return an asyncio awaitable. Results
+//! cross once, from the server's JSON text straight to Python objects; errors
+//! become the classes of `bsa_lms.errors`; panics are caught and never reach
+//! Python as such.
 
 mod convert;
 mod errors;
 mod logging;
 mod runtime;
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +25,8 @@ use futures_util::future::{Either, select};
 use progenitor_client::ClientInfo;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use serde_json::Value;
+use serde_json::value::RawValue;
+use thread_local::ThreadLocal;
 
 use crate::runtime::{ForkSafeTokio, runtime};
 
@@ -37,6 +40,9 @@ struct NativeClient {
     builder: bsa_lms::ClientBuilder,
     /// The core client and the pid it was built in.
     state: RwLock<(u32, Arc<bsa_lms::Client>)>,
+    /// Per calling thread: a copy of the core client with its own connection
+    /// pool, for synchronous calls (see `runtime::block_on_here`), and its pid.
+    per_thread: ThreadLocal<RefCell<Option<(u32, Arc<bsa_lms::Client>)>>>,
     closed: AtomicBool,
     /// Resolved main API URL (safe to show).
     #[pyo3(get)]
@@ -114,16 +120,14 @@ impl NativeClient {
             Ok((b, has_email))
         };
         let (builder, has_email) = settings().map_err(|e| errors::to_pyerr(py, &e))?;
-        let client = builder
-            .clone()
-            .build()
-            .map_err(|e| errors::to_pyerr(py, &e))?;
+        let client = build(&builder).map_err(|e| errors::to_pyerr(py, &e))?;
         Ok(Self {
             base_url: client.baseurl().to_owned(),
             // The core prefers credentials whenever an email resolved (build checked the rest).
             auth_mode: if has_email { "credentials" } else { "token" },
             builder,
             state: RwLock::new((std::process::id(), Arc::new(client))),
+            per_thread: ThreadLocal::new(),
             closed: AtomicBool::new(false),
         })
     }
@@ -141,10 +145,12 @@ impl NativeClient {
         headers: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
         logging::refresh(py);
-        let prepared = convert::args_from_py(args)
-            .and_then(|args| Ok((args, self.client(timeout, max_retries, headers)?)));
+        let prepared = convert::args_from_py(args).and_then(|args| {
+            let client = self.with_options(self.core_here()?, timeout, max_retries, headers)?;
+            Ok((args, client))
+        });
         let (args, client) = prepared.map_err(|e| errors::to_pyerr(py, &e))?;
-        run_sync(py, async move { client.call(&operation, args).await })
+        run_sync(py, async move { client.call_raw(&operation, args).await })
     }
 
     /// Like `call`, returning an awaitable for the running asyncio loop.
@@ -159,29 +165,25 @@ impl NativeClient {
         headers: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         logging::refresh(py);
-        let prepared = convert::args_from_py(args)
-            .and_then(|args| Ok((args, self.client(timeout, max_retries, headers)?)));
+        let prepared = convert::args_from_py(args).and_then(|args| {
+            let client = self.with_options(self.core(), timeout, max_retries, headers)?;
+            Ok((args, client))
+        });
         let (args, client) = prepared.map_err(|e| errors::to_pyerr(py, &e))?;
-        run_async(py, async move { client.call(&operation, args).await })
+        run_async(py, async move { client.call_raw(&operation, args).await })
     }
 
     /// A bearer token, minted or refreshed as needed.
     fn access_token(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         logging::refresh(py);
         let client = self.core();
-        run_sync(
-            py,
-            async move { client.access_token().await.map(Value::String) },
-        )
+        run_sync(py, async move { client.access_token().await })
     }
 
     fn access_token_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         logging::refresh(py);
         let client = self.core();
-        run_async(
-            py,
-            async move { client.access_token().await.map(Value::String) },
-        )
+        run_async(py, async move { client.access_token().await })
     }
 
     /// Tokens minted by this client in this process so far.
@@ -217,7 +219,7 @@ impl NativeClient {
         if state.0 != pid {
             // The settings were valid in the parent, so building cannot fail
             // unless the environment changed; keep the parent's client then.
-            if let Ok(fresh) = self.builder.clone().build() {
+            if let Ok(fresh) = build(&self.builder) {
                 if self.closed.load(Ordering::Acquire) {
                     fresh.close();
                 }
@@ -229,14 +231,33 @@ impl NativeClient {
         state.1.clone()
     }
 
-    /// The core client with this call's options applied.
-    fn client(
+    /// The core client for a synchronous call on this thread: a copy with a
+    /// pool of its own, since its connections belong to this thread's runtime.
+    fn core_here(&self) -> Result<Arc<bsa_lms::Client>, bsa_lms::Error> {
+        let core = self.core();
+        let pid = std::process::id();
+        let mut slot = self.per_thread.get_or_default().borrow_mut();
+        match &*slot {
+            Some((owner, client)) if *owner == pid => Ok(client.clone()),
+            _ => {
+                let client = Arc::new(core.with_own_pool()?);
+                // After a fork the parent's copy is leaked, like its runtime.
+                if let Some(stale) = slot.replace((pid, client.clone())) {
+                    std::mem::forget(stale);
+                }
+                Ok(client)
+            }
+        }
+    }
+
+    /// `core` with this call's options applied.
+    fn with_options(
         &self,
+        core: Arc<bsa_lms::Client>,
         timeout: Option<f64>,
         max_retries: Option<i64>,
         headers: Option<&Bound<'_, PyDict>>,
     ) -> Result<Arc<bsa_lms::Client>, bsa_lms::Error> {
-        let core = self.core();
         if timeout.is_none() && max_retries.is_none() && headers.is_none() {
             return Ok(core);
         }
@@ -264,15 +285,24 @@ impl NativeClient {
     }
 }
 
+/// Builds the core client; background token rotation runs on the shared runtime.
+fn build(builder: &bsa_lms::ClientBuilder) -> Result<bsa_lms::Client, bsa_lms::Error> {
+    builder
+        .clone()
+        .background_runtime(runtime().handle().clone())
+        .build()
+}
+
 /// Runs a core future to completion on the calling thread with the GIL
 /// released, letting Python handle signals (Ctrl-C) while it waits.
-fn run_sync<F>(py: Python<'_>, future: F) -> PyResult<Py<PyAny>>
+fn run_sync<F, T>(py: Python<'_>, future: F) -> PyResult<Py<PyAny>>
 where
-    F: Future<Output = Result<Value, bsa_lms::Error>> + Send,
+    F: Future<Output = Result<T, bsa_lms::Error>> + Send,
+    T: Reply,
 {
     let outcome = py.detach(move || {
         std::panic::catch_unwind(AssertUnwindSafe(|| {
-            runtime().block_on(async move {
+            runtime::block_on_here(async move {
                 let call = std::pin::pin!(future);
                 let interrupted = std::pin::pin!(signal_raised());
                 match select(call, interrupted).await {
@@ -300,9 +330,10 @@ async fn signal_raised() -> PyErr {
 }
 
 /// Spawns a core future and returns an awaitable for the running asyncio loop.
-fn run_async<'py, F>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+fn run_async<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
 where
-    F: Future<Output = Result<Value, bsa_lms::Error>> + Send + 'static,
+    F: Future<Output = Result<T, bsa_lms::Error>> + Send + 'static,
+    T: Reply,
 {
     pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
         let outcome = match AssertUnwindSafe(future).catch_unwind().await {
@@ -313,15 +344,33 @@ where
     })
 }
 
+/// A successful result, turned into a Python object once the GIL is held.
+trait Reply: Send + 'static {
+    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>>;
+}
+
+/// A response body: its Python objects are built straight from the text.
+impl Reply for Box<RawValue> {
+    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        convert::json_to_py(py, self.get())
+    }
+}
+
+impl Reply for String {
+    fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        Ok(pyo3::types::PyString::new(py, &self).into_any())
+    }
+}
+
 /// What a call produced; converted (or raised) once the GIL is held.
-enum Outcome {
-    Value(Value),
+enum Outcome<T> {
+    Value(T),
     Error(bsa_lms::Error),
     Panic(String),
 }
 
-impl From<Result<Value, bsa_lms::Error>> for Outcome {
-    fn from(result: Result<Value, bsa_lms::Error>) -> Self {
+impl<T> From<Result<T, bsa_lms::Error>> for Outcome<T> {
+    fn from(result: Result<T, bsa_lms::Error>) -> Self {
         match result {
             Ok(value) => Self::Value(value),
             Err(err) => Self::Error(err),
@@ -329,10 +378,10 @@ impl From<Result<Value, bsa_lms::Error>> for Outcome {
     }
 }
 
-impl Outcome {
+impl<T: Reply> Outcome<T> {
     fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         match self {
-            Self::Value(value) => convert::value_to_py(py, &value),
+            Self::Value(value) => value.into_py(py),
             Self::Error(err) => Err(errors::to_pyerr(py, &err)),
             Self::Panic(message) => Err(errors::panic_to_pyerr(py, &message)),
         }
@@ -341,7 +390,7 @@ impl Outcome {
 
 /// The async path converts through `IntoPyObject`: an error becomes the
 /// awaitable's exception.
-impl<'py> IntoPyObject<'py> for Outcome {
+impl<'py, T: Reply> IntoPyObject<'py> for Outcome<T> {
     type Target = PyAny;
     type Output = Bound<'py, PyAny>;
     type Error = PyErr;
@@ -429,7 +478,7 @@ fn _panic_probe(py: Python<'_>, asynchronous: bool) -> PyResult<Py<PyAny>> {
         if fail {
             panic!("probe");
         }
-        Ok(Value::Null)
+        Ok(String::new())
     };
     if asynchronous {
         run_async(py, future).map(Bound::unbind)
