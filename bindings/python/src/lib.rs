@@ -33,16 +33,19 @@ use crate::runtime::{ForkSafeTokio, runtime};
 /// How often a waiting synchronous call lets Python handle signals (Ctrl-C).
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
+/// A core client and the process id it was built in.
+type PidClient = (u32, Arc<bsa_lms::Client>);
+
 /// The core client of one Python `Client`/`AsyncClient` (and its `with_options` copies).
 #[pyclass(frozen, module = "bsa_lms._native")]
 struct NativeClient {
     /// Kept to rebuild the core in a child process after `os.fork()`.
     builder: bsa_lms::ClientBuilder,
     /// The core client and the pid it was built in.
-    state: RwLock<(u32, Arc<bsa_lms::Client>)>,
+    state: RwLock<PidClient>,
     /// Per calling thread: a copy of the core client with its own connection
     /// pool, for synchronous calls (see `runtime::block_on_here`), and its pid.
-    per_thread: ThreadLocal<RefCell<Option<(u32, Arc<bsa_lms::Client>)>>>,
+    per_thread: ThreadLocal<RefCell<Option<PidClient>>>,
     closed: AtomicBool,
     /// Resolved main API URL (safe to show).
     #[pyo3(get)]
