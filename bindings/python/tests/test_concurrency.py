@@ -128,6 +128,7 @@ def test_processes_exit_cleanly_right_after_async_calls(sandbox: Sandbox) -> Non
         f"""
         import asyncio, bsa_lms
         from bsa_lms import _native
+        from bsa_lms._client import _completed
         async def main():
             c = bsa_lms.AsyncClient(base_url={sandbox.url!r}, auth_url={sandbox.url!r},
                 email="ada@example.com", password="correct-horse-battery-staple")
@@ -137,7 +138,7 @@ def test_processes_exit_cleanly_right_after_async_calls(sandbox: Sandbox) -> Non
             except bsa_lms.NotFoundError:
                 pass
             try:
-                await _native._panic_probe(True)
+                await _completed(_native._panic_probe)
             except bsa_lms.LmsError:
                 pass
         asyncio.run(main())

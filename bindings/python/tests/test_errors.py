@@ -10,6 +10,7 @@ import pytest
 
 import bsa_lms
 from bsa_lms import _native
+from bsa_lms._client import _completed
 from conftest import Sandbox, active_loan
 
 E = TypeVar("E", bound=bsa_lms.LmsError)
@@ -232,7 +233,7 @@ def test_errors_pickle_with_their_attributes(client: bsa_lms.Client) -> None:
 
 def test_a_panic_in_native_code_is_an_lms_error() -> None:
     with pytest.raises(bsa_lms.LmsError) as info:
-        _native._panic_probe(False)
+        _native._panic_probe()
     assert type(info.value) is bsa_lms.LmsError
     assert info.value.kind == "panic"
     assert "probe" in str(info.value)
@@ -240,5 +241,5 @@ def test_a_panic_in_native_code_is_an_lms_error() -> None:
 
 async def test_a_panic_in_an_async_call_is_an_lms_error() -> None:
     with pytest.raises(bsa_lms.LmsError) as info:
-        await _native._panic_probe(True)
+        await _completed(_native._panic_probe)
     assert info.value.kind == "panic"

@@ -7,11 +7,14 @@ ends in ``_request`` / ``_request_async``; nothing here knows about a single ope
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import datetime as _dt
+import itertools
 import logging
 import os
 import sys
+import weakref
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping
 from typing import Any, Callable, Generic, Optional, TypeVar
 
@@ -262,7 +265,7 @@ class AsyncClientBase(_BaseClient):
 
     async def access_token(self) -> str:
         """A bearer token, minted or refreshed as needed (e.g. for another tool)."""
-        token: str = await self._native.access_token_async()
+        token: str = await _completed(self._native.access_token_async)
         return token
 
     async def aclose(self) -> None:
@@ -277,13 +280,19 @@ class AsyncClientBase(_BaseClient):
         max_retries: int | None,
         extra_headers: Mapping[str, str] | None,
     ) -> Any:
+        native = self._native
         if timeout is None and max_retries is None and extra_headers is None:
             if self._options is None:
-                return await self._native.call_async(operation, args)
-            return await self._native.call_async(operation, args, *self._options)
-        headers = dict(extra_headers) if extra_headers is not None else None
-        options = _merge(self._options, (timeout, max_retries, headers))
-        return await self._native.call_async(operation, args, *options)
+                return await _completed(
+                    lambda done, key: native.call_async(operation, args, done, key)
+                )
+            options = self._options
+        else:
+            headers = dict(extra_headers) if extra_headers is not None else None
+            options = _merge(self._options, (timeout, max_retries, headers))
+        return await _completed(
+            lambda done, key: native.call_async(operation, args, done, key, *options)
+        )
 
     def _pager(
         self,
@@ -304,6 +313,54 @@ class AsyncClientBase(_BaseClient):
 
     async def __aexit__(self, *_exc: object) -> None:
         self.close()
+
+
+class _LoopCompletions:
+    """The finished native calls of one event loop (see ``_native.Completions``): Rust
+    queues results and wakes the loop through a socket; ``_deliver`` hands them all out."""
+
+    __slots__ = ("__weakref__", "futures", "keys", "native")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.native = _native.Completions()
+        self.futures: dict[int, asyncio.Future[Any]] = {}
+        self.keys = itertools.count()
+        loop.add_reader(self.native.fileno(), self._deliver)
+
+    def _deliver(self) -> None:
+        futures = self.futures
+        for key, ok, value in self.native.take():
+            future = futures.pop(key, None)
+            if future is None or future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCompletions] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _completed(start: Callable[[_native.Completions, int], _native.Pending]) -> Any:
+    """Starts a native call that reports to the running loop, and waits for its result;
+    cancelling the waiting task drops the native call."""
+    loop = asyncio.get_running_loop()
+    completions = _by_loop.get(loop)
+    if completions is None:
+        completions = _by_loop[loop] = _LoopCompletions(loop)
+    key = next(completions.keys)
+    pending = start(completions.native, key)
+    # Registered after the start: results are only handed out on this thread, later.
+    future = completions.futures[key] = loop.create_future()
+    try:
+        return await future
+    except asyncio.CancelledError:
+        completions.futures.pop(key, None)
+        pending.abort()
+        raise
 
 
 def _has_next(page: int, count: int, rows_per_page: int | None, total: int | None) -> bool:
