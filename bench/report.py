@@ -145,11 +145,17 @@ def memory_table(report: dict, results: list[tuple[str, str, float, bool]]) -> l
 
 
 DECODE_ROWS = [
-    ("bytes_to_typed_loan_us", "bytes → generated `types::Loan` (SDK builders, dispatch step 1)"),
-    ("typed_loan_to_value_us", "`types::Loan` → `serde_json::Value` (dispatch step 2, bindings)"),
-    ("value_to_text_us", "`Value` → JSON text (Node binding, before `JSON.parse`)"),
-    ("bytes_to_value_us", "bytes → `serde_json::Value` directly"),
-    ("bytes_to_raw_value_us", "bytes → `RawValue` (validation only, no tree)"),
+    (
+        "bytes_to_typed_loan_us",
+        "bytes → generated `types::Loan` (typed builders; the bindings' schema check)",
+    ),
+    ("bytes_to_raw_value_us", "bytes → `RawValue` (the bindings' hand-over of the text as sent)"),
+    (
+        "typed_loan_to_value_us",
+        "`types::Loan` → `serde_json::Value` (the bindings' former second step)",
+    ),
+    ("value_to_text_us", "`Value` → JSON text (the Node binding's former third step)"),
+    ("bytes_to_value_us", "bytes → `serde_json::Value` directly (what `Client::call` adds)"),
 ]
 
 

@@ -200,3 +200,45 @@ async fn scheduled_rotation_mints_in_the_background_and_stops_on_close() {
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
 }
+
+/// The Python binding's synchronous path: a current-thread runtime per OS
+/// thread, each driving its own pool copy. The copies share one token, and
+/// rotation runs on the runtime named at build time even though the first
+/// call (which starts it) comes from a thread runtime that is gone afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_pool_copies_on_thread_runtimes_share_tokens_and_rotation_keeps_its_runtime() {
+    let env = Env::start().await;
+    let client = env
+        .builder()
+        .credentials(EMAIL, PASSWORD)
+        .rotation_interval(Duration::from_millis(1000))
+        .background_runtime(tokio::runtime::Handle::current())
+        .build()
+        .unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let copy = client.with_own_pool().unwrap();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                for _ in 0..3 {
+                    rt.block_on(list_products(&copy)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        tokio::task::spawn_blocking(move || thread.join().unwrap())
+            .await
+            .unwrap();
+    }
+    assert_eq!(client.token_mints(), 1, "every copy uses the one token");
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    assert!(
+        client.token_mints() >= 2,
+        "rotation kept running after the thread runtimes ended"
+    );
+    client.close();
+}

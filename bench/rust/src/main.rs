@@ -558,10 +558,11 @@ impl Drop for Canned {
     }
 }
 
-/// What decoding the loan's JSON costs in each form the core and the bindings use: into
-/// `serde_json::Value`, into the generated `types::Loan` (what the SDK's typed builders and the
-/// bindings' dispatch do), re-encoding the typed value as `Value` (the dispatch's `respond`) and
-/// as text (what the Node binding hands to `JSON.parse`). Prints µs per operation as JSON.
+/// What decoding the loan's JSON costs in each form the core and the bindings use: into the
+/// generated `types::Loan` (the typed builders, and the bindings' check against the schema),
+/// into `RawValue` (how `call_raw` hands the text on), into `serde_json::Value` (`call`), and the
+/// two steps the bindings used to add (re-encoding the typed value as `Value`, then as text).
+/// Prints µs per operation as JSON.
 async fn decode_costs(opts: &Opts) -> Result<(), Failure> {
     let url = opts.string("url", "");
     let iterations = opts.number("iterations", 5_000)?;
