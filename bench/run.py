@@ -48,10 +48,10 @@ PROFILES = {
             "seq": 250,
             "conc": 500,
             "rounds": 5,
-            "mem_sync": 20_000,
-            "mem_async": 20_000,
+            "mem_sync": 100_000,
+            "mem_async": 100_000,
         },
-        "node": {"seq": 500, "conc": 1600, "rounds": 5, "mem": 50_000},
+        "node": {"seq": 500, "conc": 1600, "rounds": 5, "mem": 100_000},
     },
     "quick": {
         "rust": {"seq": 200, "conc": 600, "rounds": 2, "mem": 5_000},
