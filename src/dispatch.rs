@@ -79,6 +79,11 @@ tokio::task_local! {
     static BODY: RefCell<Option<Bytes>>;
 }
 
+/// Whether a [`Client::call_raw`] is in progress on this task.
+pub(crate) fn keeping_body() -> bool {
+    BODY.try_with(|_| ()).is_ok()
+}
+
 /// Keeps `body` for the [`Client::call_raw`] in progress (no-op elsewhere).
 pub(crate) fn keep_body(body: &Bytes) {
     let _ = BODY.try_with(|slot| *slot.borrow_mut() = Some(body.clone()));

@@ -318,8 +318,9 @@ async fn normalize_error(mut resp: Response) -> reqwest::Result<Response> {
     Ok(Response::from(rebuilt))
 }
 
-/// Reads a success body, refusing more than [`MAX_BODY`] bytes so that a
-/// hostile or broken server cannot make the client buffer without limit.
+/// Refuses success bodies larger than [`MAX_BODY`], so that a hostile or broken
+/// server cannot make the client buffer without limit. A body without an
+/// announced length, or one that [`Client::call_raw`] hands on, is read here.
 async fn bounded(mut resp: Response) -> reqwest::Result<Response> {
     let status = resp.status();
     let too_large = || {
@@ -330,23 +331,26 @@ async fn bounded(mut resp: Response) -> reqwest::Result<Response> {
         );
         Ok(synthetic_error(StatusCode::BAD_GATEWAY, &err))
     };
-    if resp
-        .content_length()
-        .is_some_and(|len| len > MAX_BODY as u64)
-    {
-        return too_large();
-    }
-    let headers = std::mem::take(resp.headers_mut());
-    // The announced length is a hint only: a server may announce more than it sends.
-    let hint = resp.content_length().unwrap_or(0).min(1 << 20) as usize;
-    let mut body = Vec::with_capacity(hint);
-    while let Some(chunk) = resp.chunk().await? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return too_large();
+    let (headers, body) = match resp.content_length() {
+        Some(len) if len > MAX_BODY as u64 => return too_large(),
+        // The announced length bounds what hyper delivers.
+        Some(_) if crate::dispatch::keeping_body() => {
+            let headers = std::mem::take(resp.headers_mut());
+            (headers, resp.bytes().await?)
         }
-        body.extend_from_slice(&chunk);
-    }
-    let body = Bytes::from(body);
+        Some(_) => return Ok(resp),
+        None => {
+            let headers = std::mem::take(resp.headers_mut());
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return too_large();
+                }
+                body.extend_from_slice(&chunk);
+            }
+            (headers, Bytes::from(body))
+        }
+    };
     crate::dispatch::keep_body(&body);
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
