@@ -7,6 +7,7 @@ const path = require('node:path')
 const { getEventListeners } = require('node:events')
 const { setTimeout: sleep } = require('node:timers/promises')
 const { Worker } = require('node:worker_threads')
+const execFile = require('node:util').promisify(require('node:child_process').execFile)
 const { startSandbox } = require('./sandbox.js')
 const sdk = require('..')
 const { Client, AbortError } = sdk
@@ -46,6 +47,17 @@ describe('concurrency', () => {
     assert.ok(ticks >= 20, `the timer ran ${ticks} times during the calls`)
     assert.ok(maxGap < 500, `the event loop was never blocked long (max gap ${maxGap.toFixed(0)} ms)`)
     assert.equal(client.tokenMints(), 1)
+  })
+
+  it('keeps the process alive while a call is in flight, and lets it exit once all have settled', async () => {
+    await sandbox.fault({ method: 'GET', path: '/v1/loan-products', kind: 'delay', delayMs: 500 })
+    const code = `const { Client } = require(${JSON.stringify(path.join(__dirname, '..'))})
+      new Client(${JSON.stringify(sandbox.options())})
+        .listLoanProducts()
+        .then((page) => console.log('settled', page.items.length > 0))`
+    // The child has nothing but the call to wait for; a timeout here means it never exited.
+    const { stdout } = await execFile(process.execPath, ['-e', code], { timeout: 20_000 })
+    assert.equal(stdout.trim(), 'settled true')
   })
 
   it('works from several worker threads at once, and survives terminating one', async () => {
