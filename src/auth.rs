@@ -14,6 +14,7 @@ use crate::config::Secret;
 use crate::error::{AuthReason, Error};
 use crate::jwt;
 use crate::retry::{self, Outcome, RetryPolicy, Safety};
+use crate::token_cache::TokenCache;
 
 /// A bearer token with its ready-made `Authorization` value.
 #[derive(Clone)]
@@ -72,6 +73,8 @@ pub(crate) enum Auth {
         email: String,
         password: Secret,
         auth_url: String,
+        /// Shares tokens with other processes (`ClientBuilder::token_cache`).
+        cache: Option<TokenCache>,
     },
     /// A token used as given; a 401 is final.
     Static,
@@ -174,7 +177,7 @@ impl TokenManager {
             Some(t) if t.is_fresh(now()) => return Ok(t),
             other => other,
         };
-        match self.mint().await {
+        match self.renew(None).await {
             Ok(token) => Ok(token),
             // A token inside the refresh window still works: keep serving
             // requests with it and try again on the next call.
@@ -202,7 +205,32 @@ impl TokenManager {
         if let Some(current) = self.cached().filter(|t| Some(&t.header) != rejected) {
             return Ok(Some(current));
         }
-        self.mint().await.map(Some)
+        self.renew(rejected).await.map(Some)
+    }
+
+    /// A new token: the one another process shared, if it is fresh and not the
+    /// `rejected` one, else a minted one (then shared). Callers hold `minting`.
+    async fn renew(&self, rejected: Option<&HeaderValue>) -> Result<Arc<Token>, Error> {
+        let Auth::Credentials {
+            cache: Some(cache), ..
+        } = &self.auth
+        else {
+            return self.mint().await;
+        };
+        let _lock = cache.lock().await;
+        let shared = cache
+            .read()
+            .and_then(|value| Token::new(value, self.threshold).ok())
+            .filter(|t| t.is_fresh(now()) && Some(&t.header) != rejected);
+        if let Some(token) = shared {
+            tracing::debug!(expires_at = ?token.expires_at, "using the token another process shared");
+            let token = Arc::new(token);
+            self.store(token.clone());
+            return Ok(token);
+        }
+        let token = self.mint().await?;
+        cache.write(token.secret());
+        Ok(token)
     }
 
     /// Mints and caches a token. Callers hold `minting`.
@@ -211,6 +239,7 @@ impl TokenManager {
             email,
             password,
             auth_url,
+            ..
         } = &self.auth
         else {
             unreachable!("mint is only called with credentials");

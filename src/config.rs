@@ -2,6 +2,7 @@
 //! variables, then the documented staging hosts (REFERENCE §1).
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use crate::Client;
 use crate::auth::{Auth, TokenManager};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
+use crate::token_cache::TokenCache;
 use crate::transport::{CallOptions, Core, Shared};
 
 /// Main API host used when neither an argument nor `BSA_LMS_BASE_URL` names one.
@@ -63,6 +65,7 @@ pub struct ClientBuilder {
     user_agent_suffix: Option<String>,
     ignore_env: bool,
     background: Option<tokio::runtime::Handle>,
+    token_cache: Option<PathBuf>,
 }
 
 impl ClientBuilder {
@@ -140,6 +143,15 @@ impl ClientBuilder {
         std::env::var(name).ok().filter(|v| !v.trim().is_empty())
     }
 
+    /// A file through which the processes of one machine share tokens
+    /// (`BSA_LMS_TOKEN_CACHE`): before minting, a client uses a fresh token
+    /// another process stored there, and it stores what it mints. Created
+    /// readable by the owner only; used with credentials, ignored otherwise.
+    pub fn token_cache(mut self, path: impl Into<PathBuf>) -> Self {
+        self.token_cache = Some(path.into());
+        self
+    }
+
     /// Runtime that runs background work (scheduled token rotation). Default:
     /// the runtime of the first call, which suits a program with one runtime.
     pub fn background_runtime(mut self, handle: tokio::runtime::Handle) -> Self {
@@ -181,10 +193,16 @@ impl ClientBuilder {
                 if email.trim().is_empty() {
                     return Err(Error::invalid_request(Some("email"), "must not be empty"));
                 }
+                let cache = self
+                    .token_cache
+                    .clone()
+                    .or_else(|| self.env("BSA_LMS_TOKEN_CACHE").map(PathBuf::from))
+                    .map(|path| TokenCache::new(path, &email, &auth_url));
                 Auth::Credentials {
                     email,
                     password,
                     auth_url,
+                    cache,
                 }
             }
             (Some(_), None) => {

@@ -242,3 +242,98 @@ async fn own_pool_copies_on_thread_runtimes_share_tokens_and_rotation_keeps_its_
     );
     client.close();
 }
+
+/// A fresh path for a token cache file (removed with its sidecars at the end).
+struct CachePath(std::path::PathBuf);
+
+impl CachePath {
+    fn new(name: &str) -> Self {
+        let unique = format!(
+            "bsa-lms-{name}-{}-{}.json",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        Self(std::env::temp_dir().join(unique))
+    }
+}
+
+impl Drop for CachePath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(self.0.with_extension("json.lock"));
+    }
+}
+
+fn cached_client(env: &Env, cache: &CachePath) -> bsa_lms::Client {
+    env.builder()
+        .credentials(EMAIL, PASSWORD)
+        .token_cache(&cache.0)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_sharing_a_token_cache_mint_once_even_when_they_start_together() {
+    let env = Env::start().await;
+    let cache = CachePath::new("together");
+    // Each client stands for a process: its own memory, the one file.
+    let clients: Vec<_> = (0..4).map(|_| cached_client(&env, &cache)).collect();
+    let calls = clients.iter().map(|c| {
+        let c = c.clone();
+        tokio::spawn(async move { list_products(&c).await })
+    });
+    for call in futures_util::future::join_all(calls).await {
+        call.unwrap().expect("call succeeds");
+    }
+    assert_eq!(env.stats().await["tokenMints"], 1);
+    let minted: u64 = clients.iter().map(|c| c.token_mints()).sum();
+    assert_eq!(minted, 1, "one client minted, the others read the file");
+    let text = std::fs::read_to_string(&cache.0).unwrap();
+    assert!(text.contains(&clients[0].access_token().await.unwrap()));
+    assert!(!text.contains(PASSWORD), "the password is never stored");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache.0).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner may read the token");
+    }
+}
+
+#[tokio::test]
+async fn after_a_401_a_client_takes_the_token_another_process_just_minted() {
+    let env = Env::start().await;
+    let cache = CachePath::new("after-401");
+    let (a, b) = (cached_client(&env, &cache), cached_client(&env, &cache));
+    list_products(&a).await.unwrap();
+    list_products(&b).await.unwrap();
+    // The server revokes the shared token: A gets a 401, finds the same token in the
+    // file, so mints a new one and shares it.
+    env.admin("tokens/expire", json!({})).await;
+    list_products(&a).await.unwrap();
+    assert_eq!(a.token_mints(), 2);
+    // B's copy of the old token is refused: B retries with A's new token instead of minting.
+    list_products(&b).await.unwrap();
+    assert_eq!(b.token_mints(), 0);
+    assert_eq!(
+        b.access_token().await.unwrap(),
+        a.access_token().await.unwrap()
+    );
+    assert_eq!(env.stats().await["tokenMints"], 2);
+}
+
+#[tokio::test]
+async fn an_unreadable_token_cache_is_replaced_and_never_fails_a_call() {
+    let env = Env::start().await;
+    let cache = CachePath::new("corrupt");
+    std::fs::write(&cache.0, "not json").unwrap();
+    let client = cached_client(&env, &cache);
+    list_products(&client)
+        .await
+        .expect("the call succeeds despite the cache");
+    assert_eq!(client.token_mints(), 1);
+    let text = std::fs::read_to_string(&cache.0).unwrap();
+    assert!(text.contains(&client.access_token().await.unwrap()));
+}
