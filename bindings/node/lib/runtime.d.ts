@@ -127,6 +127,11 @@ export interface ClientOptions {
   refreshThreshold?: number
   /** Mint a fresh token in the background at least this often (milliseconds; off by default). */
   rotationInterval?: number
+  /**
+   * A file through which the processes of one machine share tokens (`BSA_LMS_TOKEN_CACHE`):
+   * a fresh token another process stored there is used instead of minting. Owner-only.
+   */
+  tokenCache?: string
   /** Allow plain http to non-loopback hosts (never in production). */
   allowInsecureHttp?: boolean
 }

@@ -103,7 +103,7 @@ function invalid(field, message) {
 
 // ---------------------------------------------------------------- options
 
-const STRING_OPTIONS = ['baseUrl', 'authUrl', 'email', 'password', 'token']
+const STRING_OPTIONS = ['baseUrl', 'authUrl', 'email', 'password', 'token', 'tokenCache']
 const MILLIS_OPTIONS = ['timeout', 'connectTimeout', 'refreshThreshold', 'rotationInterval']
 const CLIENT_OPTIONS = new Set([...STRING_OPTIONS, ...MILLIS_OPTIONS, 'maxRetries', 'headers', 'allowInsecureHttp'])
 const CALL_OPTIONS = new Set(['timeout', 'maxRetries', 'headers', 'signal'])

@@ -36,6 +36,8 @@ pub struct NativeOptions {
     pub refresh_threshold: Option<f64>,
     /// Milliseconds.
     pub rotation_interval: Option<f64>,
+    /// Path of a token file shared with other processes.
+    pub token_cache: Option<String>,
     pub allow_insecure_http: Option<bool>,
     pub user_agent_suffix: Option<String>,
 }
@@ -326,6 +328,9 @@ fn build(o: NativeOptions) -> std::result::Result<bsa_lms::Client, bsa_lms::Erro
     }
     if let Some(v) = o.rotation_interval {
         b = b.rotation_interval(millis("rotationInterval", v)?);
+    }
+    if let Some(v) = o.token_cache {
+        b = b.token_cache(v);
     }
     if let Some(v) = o.allow_insecure_http {
         b = b.allow_insecure_http(v);

@@ -3,7 +3,11 @@
 // static tokens, single-flight minting and background rotation.
 const { describe, it, before, after, beforeEach } = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
 const { setTimeout: sleep } = require('node:timers/promises')
+const execFile = require('node:util').promisify(require('node:child_process').execFile)
 const { startSandbox } = require('./sandbox.js')
 const { Client, UnauthenticatedError } = require('..')
 
@@ -129,5 +133,27 @@ describe('rotation', () => {
     const closed = (await sandbox.stats()).tokenMints
     await sleep(600)
     assert.equal((await sandbox.stats()).tokenMints, closed, 'no rotation after close()')
+  })
+})
+
+describe('token cache', () => {
+  it('lets processes sharing a token file mint one token', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bsa-lms-'))
+    const tokenCache = path.join(dir, 'tokens.json')
+    try {
+      const client = new Client(sandbox.options({ tokenCache }))
+      await client.listLoanProducts()
+      assert.equal(client.tokenMints(), 1)
+      // Another process with the same file uses the stored token instead of minting.
+      const code = `const { Client } = require(${JSON.stringify(path.join(__dirname, '..'))})
+        const c = new Client(${JSON.stringify(sandbox.options({ tokenCache }))})
+        c.listLoanProducts().then(() => console.log(c.tokenMints()))`
+      const { stdout } = await execFile(process.execPath, ['-e', code], { timeout: 30_000 })
+      assert.equal(stdout.trim(), '0')
+      assert.equal((await sandbox.stats()).tokenMints, 1)
+      assert.equal(fs.statSync(tokenCache).mode & 0o777, 0o600)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -63,7 +63,7 @@ impl NativeClient {
     #[new]
     #[pyo3(signature = (*, base_url=None, auth_url=None, email=None, password=None, token=None,
         timeout=None, connect_timeout=None, max_retries=None, headers=None, refresh_threshold=None,
-        rotation_interval=None, allow_insecure_http=false, user_agent_suffix=None))]
+        rotation_interval=None, token_cache=None, allow_insecure_http=false, user_agent_suffix=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -78,6 +78,7 @@ impl NativeClient {
         headers: Option<&Bound<'_, PyDict>>,
         refresh_threshold: Option<f64>,
         rotation_interval: Option<f64>,
+        token_cache: Option<std::path::PathBuf>,
         allow_insecure_http: bool,
         user_agent_suffix: Option<String>,
     ) -> PyResult<Self> {
@@ -113,6 +114,9 @@ impl NativeClient {
             }
             if let Some(t) = seconds("rotation_interval", rotation_interval, false)? {
                 b = b.rotation_interval(t);
+            }
+            if let Some(path) = token_cache {
+                b = b.token_cache(path);
             }
             if let Some(n) = retries(max_retries)? {
                 b = b.retry(retry_policy(n));

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import pathlib
+import stat
+import subprocess
+import sys
 import time
 
 import pytest
@@ -102,3 +106,27 @@ def test_background_rotation_mints_fresh_tokens_until_closed(sandbox: Sandbox) -
     client.close()
     time.sleep(0.7)
     assert client.token_mints() <= rotated + 1, "rotation stops when the client is closed"
+
+
+def test_processes_sharing_a_token_cache_mint_one_token(
+    sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    cache = tmp_path / "tokens.json"
+    client = bsa_lms.Client(**sandbox.options(), token_cache=cache)
+    client.list_loan_products()
+    assert client.token_mints() == 1
+    # Another process with the same cache uses the stored token instead of minting.
+    script = (
+        "import sys, bsa_lms\n"
+        f"c = bsa_lms.Client(base_url={sandbox.url!r}, auth_url={sandbox.url!r},\n"
+        "    email='ada@example.com', password='correct-horse-battery-staple',\n"
+        f"    token_cache={str(cache)!r})\n"
+        "c.list_loan_products()\n"
+        "print(c.token_mints())\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert child.stdout.strip() == "0"
+    assert sandbox.stats()["tokenMints"] == 1
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600

@@ -117,6 +117,7 @@ class _BaseClient:
         headers: Mapping[str, str] | None = None,
         refresh_threshold: float | None = None,
         rotation_interval: float | None = None,
+        token_cache: str | os.PathLike[str] | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
         """Builds a client. Unset values come from ``BSA_LMS_*`` environment variables,
@@ -134,6 +135,9 @@ class _BaseClient:
             headers: extra headers sent with every request.
             refresh_threshold: re-mint a token with less than this left (default 7 days).
             rotation_interval: mint a fresh token in the background this often.
+            token_cache: a file through which this machine's processes share tokens
+                (``BSA_LMS_TOKEN_CACHE``): a fresh token stored there by another process is
+                used instead of minting. Created readable by the owner only.
             allow_insecure_http: allow plain http to hosts other than loopback.
         """
         self._native = _native.NativeClient(
@@ -148,6 +152,7 @@ class _BaseClient:
             headers=dict(headers) if headers is not None else None,
             refresh_threshold=refresh_threshold,
             rotation_interval=rotation_interval,
+            token_cache=token_cache,
             allow_insecure_http=allow_insecure_http,
             user_agent_suffix=_USER_AGENT,
         )

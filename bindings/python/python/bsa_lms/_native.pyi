@@ -1,5 +1,6 @@
 """Stubs of the native extension (Rust, pyo3). Use the ``bsa_lms`` package instead."""
 
+import os
 from typing import Any
 
 __version__: str
@@ -22,6 +23,7 @@ class NativeClient:
         headers: dict[str, str] | None = None,
         refresh_threshold: float | None = None,
         rotation_interval: float | None = None,
+        token_cache: str | os.PathLike[str] | None = None,
         allow_insecure_http: bool = False,
         user_agent_suffix: str | None = None,
     ) -> None: ...
