@@ -281,3 +281,22 @@ async fn empty_success_bodies_are_null() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }
+
+#[tokio::test]
+async fn call_raw_hands_on_the_text_the_server_sent_once_it_decoded() {
+    let env = Env::start().await;
+    let client = env.client();
+    let (_, loan_id) = env.customer_and_loan(&client, "raw").await;
+    let raw = client
+        .call_raw("get_loan", obj(json!({ "loan_id": loan_id })))
+        .await
+        .unwrap();
+    // The sandbox writes `id` first; re-encoding the typed value would sort the keys.
+    assert!(raw.get().starts_with(r#"{"id":"#), "{}", &raw.get()[..40]);
+    let parsed: serde_json::Value = serde_json::from_str(raw.get()).unwrap();
+    let value = client
+        .call("get_loan", obj(json!({ "loan_id": loan_id })))
+        .await
+        .unwrap();
+    assert_eq!(parsed, value);
+}
