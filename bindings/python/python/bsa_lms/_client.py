@@ -7,7 +7,6 @@ ends in ``_request`` / ``_request_async``; nothing here knows about a single ope
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import datetime as _dt
 import itertools
@@ -16,10 +15,14 @@ import os
 import sys
 import weakref
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar
 
 from . import _native
 from .errors import _invalid_request
+
+if TYPE_CHECKING:
+    # Imported where used at run time: asyncio costs 20 ms at import, and sync users never need it.
+    import asyncio
 
 __all__ = ["AsyncPage", "AsyncPager", "Model", "SyncPage"]
 
@@ -352,6 +355,8 @@ _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCompletions]
 async def _completed(start: Callable[[_native.Completions, int], _native.Pending]) -> Any:
     """Starts a native call that reports to the running loop, and waits for its result;
     cancelling the waiting task drops the native call."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     completions = _by_loop.get(loop)
     if completions is None:
