@@ -385,7 +385,7 @@ impl Outcome {
 /// loop's callback then `take`s every queued result at once. So no worker
 /// thread ever waits for the GIL, and a burst of completions costs the loop
 /// one wake-up. (`pyo3_async_runtimes`, used before, took the GIL on a blocking
-/// thread for every result: about 1.7 times the CPU per call at 256 in flight.)
+/// thread for every result: about twice the CPU per call at 256 in flight.)
 #[pyclass(frozen, module = "bsa_lms._native")]
 struct Completions {
     shared: Arc<Queue>,
