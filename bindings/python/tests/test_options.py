@@ -122,3 +122,16 @@ async def test_async_close_and_context_manager(sandbox: Sandbox) -> None:
     other = bsa_lms.AsyncClient(**sandbox.options())
     await other.aclose()
     assert other.closed
+
+
+def test_no_generated_model_shadows_a_runtime_export() -> None:
+    # The codegen renames a schema that would collide with a hand-written export (its
+    # RUNTIME_EXPORTS list mirrors this package's __all__); a collision would list the
+    # name twice here and rebind it to the model.
+    exported: list[str] = vars(bsa_lms)["__all__"]
+    models: list[str] = vars(bsa_lms.models)["__all__"]
+    assert len(exported) == len(set(exported))
+    handwritten = set(exported) - set(models)
+    assert {"Client", "AsyncClient", "LmsError", "Model"} <= handwritten
+    for name in handwritten - {"__version__", "models", "operations"}:
+        assert getattr(bsa_lms, name).__module__ != "bsa_lms.models", name
