@@ -36,20 +36,11 @@ impl TokenCache {
             let file = owner_only(OpenOptions::new().create(true).truncate(false).write(true))
                 .open(&path)?;
             file.lock()?;
-            Ok::<_, std::io::Error>(file)
+            Ok(file)
         })
-        .await;
-        match locked {
-            Ok(Ok(file)) => Some(file),
-            Ok(Err(err)) => {
-                self.warn("cannot lock", &err);
-                None
-            }
-            Err(err) => {
-                self.warn("cannot lock", &err);
-                None
-            }
-        }
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        locked.map_err(|err| self.warn("cannot lock", &err)).ok()
     }
 
     /// The token shared for this account, if any.
