@@ -27,6 +27,8 @@ fn main() {
     let mut doc: Value = serde_json::from_str(&text).expect("openapi.json is not valid JSON");
     check_rules(&doc);
     keep_generated_operations(&mut doc);
+    confine_path_parameters(&mut doc);
+    let routes = route_table(&doc);
     let pages = page_impls(&doc);
     let checks = number_checks(&doc);
 
@@ -42,7 +44,7 @@ fn main() {
         .generate_tokens(&spec)
         .unwrap_or_else(|e| panic!("progenitor rejected openapi.json: {e}"));
     let file: syn::File = syn::parse2(tokens).expect("progenitor output parses");
-    let dispatch = dispatch_source(&file);
+    let dispatch = dispatch_source(&file, &routes);
     let extra: syn::File =
         syn::parse_str(&format!("{dispatch}\n{pages}\n{checks}")).expect("dispatch code parses");
     let code = format!(
@@ -130,6 +132,97 @@ fn keep_generated_operations(doc: &mut Value) {
             .keys()
             .any(|k| METHODS.contains(&k.as_str()))
     });
+}
+
+/// What a path parameter may hold: one non-empty segment that URL parsing
+/// leaves alone. `\` becomes `/` and `.`/`..` are resolved as dot segments by
+/// the URL parser, so such a value could send the call to another resource
+/// (`..\2` would post a repayment to loan 2). Checked when the argument is
+/// set, before anything is sent; `/ ? # %` are percent-encoded by the client.
+const PATH_SEGMENT_PATTERN: &str = concat!(
+    r"^(?:[^\\\u0000-\u001F\u007F.][^\\\u0000-\u001F\u007F]*",
+    r"|\.[^\\\u0000-\u001F\u007F.][^\\\u0000-\u001F\u007F]*",
+    r"|\.\.[^\\\u0000-\u001F\u007F]+)$"
+);
+
+/// Gives every string path parameter [`PATH_SEGMENT_PATTERN`], so that the
+/// generated argument types refuse values that would change the route.
+fn confine_path_parameters(doc: &mut Value) {
+    let confine = |param: &mut Value, owner: &str| {
+        if param["in"] != "path" {
+            return;
+        }
+        let name = param["name"].as_str().unwrap_or("?").to_owned();
+        let schema = &mut param["schema"];
+        if schema["type"] != "string" {
+            return;
+        }
+        assert!(
+            schema.get("pattern").is_none(),
+            "{owner}: path parameter {name} declares a pattern; the SDK gives every string \
+             path parameter its own one-segment pattern, so remove it from openapi.json"
+        );
+        schema["pattern"] = Value::from(PATH_SEGMENT_PATTERN);
+    };
+    if let Some(params) = doc["components"]["parameters"].as_object_mut() {
+        for (name, param) in params.iter_mut() {
+            confine(param, &format!("components.parameters.{name}"));
+        }
+    }
+    for item in doc["paths"].as_object_mut().unwrap().values_mut() {
+        for (key, entry) in item.as_object_mut().unwrap().iter_mut() {
+            let owner = match entry.get("operationId").and_then(Value::as_str) {
+                Some(id) => format!("operation {id}"),
+                None => format!("path item {key}"),
+            };
+            let params = if key == "parameters" {
+                entry.as_array_mut()
+            } else {
+                entry.get_mut("parameters").and_then(Value::as_array_mut)
+            };
+            for param in params.into_iter().flatten() {
+                confine(param, &owner);
+            }
+        }
+    }
+}
+
+/// Each generated operation's snake_case id, path template and path parameter names.
+struct Route {
+    operation: String,
+    template: String,
+    parameters: Vec<String>,
+}
+
+fn route_table(doc: &Value) -> Vec<Route> {
+    operations(doc)
+        .into_iter()
+        .map(|(_, path, op)| Route {
+            operation: snake_case(op["operationId"].as_str().unwrap()),
+            parameters: path
+                .split('/')
+                .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+                .map(str::to_owned)
+                .collect(),
+            template: path,
+        })
+        .collect()
+}
+
+/// `getLoanByExternalId` -> `get_loan_by_external_id`, as progenitor names methods.
+fn snake_case(id: &str) -> String {
+    let mut out = String::new();
+    for c in id.chars() {
+        if c.is_ascii_uppercase() {
+            if !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Every schema shaped like the pagination envelope (`items` array + `total`)
@@ -220,7 +313,7 @@ struct Setter {
     target: String,
 }
 
-fn dispatch_source(file: &syn::File) -> String {
+fn dispatch_source(file: &syn::File, routes: &[Route]) -> String {
     // `impl Client { pub fn get_loan(&self) -> builder::GetLoan<'_> }`
     let mut ops: Vec<(String, String)> = Vec::new();
     for item in &file.items {
@@ -260,6 +353,10 @@ fn dispatch_source(file: &syn::File) -> String {
          match operation {\n",
     );
     for (name, builder) in &ops {
+        let path_parameters = routes
+            .iter()
+            .find(|r| &r.operation == name)
+            .map_or(&[][..], |r| &r.parameters[..]);
         let own: Vec<&Setter> = setters
             .iter()
             .filter(|(b, _)| b == builder)
@@ -280,6 +377,9 @@ fn dispatch_source(file: &syn::File) -> String {
                         s.target
                     )
                 }
+                // Path parameters reach the setter as text, whose conversion
+                // applies the one-segment rule and names the parameter.
+                _ if path_parameters.contains(&s.name) => format!("take::<String>({:?})", s.name),
                 _ => format!("take::<{}>({:?})", s.target, s.name),
             };
             writeln!(
@@ -291,7 +391,49 @@ fn dispatch_source(file: &syn::File) -> String {
         }
         out.push_str("        args.finish()?;\n        respond(b.send().await)\n    }\n");
     }
-    out.push_str("    _ => Err(unknown_operation(operation)),\n}\n}\n}\n");
+    out.push_str("    _ => Err(unknown_operation(operation)),\n}\n}\n\n");
+    out.push_str(
+        "/// The path template of an operation, for the check that a request kept its route.\n\
+         pub(crate) fn route(operation: &str) -> Option<&'static str> {\nmatch operation {\n",
+    );
+    for route in routes {
+        writeln!(
+            out,
+            "    {:?} => Some({:?}),",
+            route.operation, route.template
+        )
+        .unwrap();
+    }
+    out.push_str("    _ => None,\n}\n}\n\n/// Names of every path parameter.\npub(crate) const PATH_PARAMETERS: &[&str] = &[\n");
+    let names: BTreeSet<&String> = routes.iter().flat_map(|r| &r.parameters).collect();
+    for name in names {
+        writeln!(out, "    {name:?},").unwrap();
+    }
+    out.push_str("];\n}\n");
+    // Callers hold ids as `String`s (a model's `id`): `.loan_id(&loan.id)` keeps
+    // working now that path parameters have types of their own.
+    let confined: BTreeSet<&String> = ops
+        .iter()
+        .flat_map(|(name, builder)| {
+            let route = routes.iter().find(|r| &r.operation == name);
+            setters
+                .iter()
+                .filter(move |(b, _)| b == builder)
+                .flat_map(|(_, s)| s)
+                .filter(move |s| route.is_some_and(|r| r.parameters.contains(&s.name)))
+                .map(|s| &s.target)
+        })
+        .filter(|target| target.starts_with("types::"))
+        .collect();
+    for target in confined {
+        writeln!(
+            out,
+            "impl TryFrom<&String> for {target} {{\n\
+             type Error = types::error::ConversionError;\n\
+             fn try_from(value: &String) -> Result<Self, Self::Error> {{ value.parse() }}\n}}"
+        )
+        .unwrap();
+    }
     out
 }
 

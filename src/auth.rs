@@ -15,6 +15,12 @@ use crate::error::{AuthReason, Error};
 use crate::jwt;
 use crate::retry::{self, Outcome, RetryPolicy, Safety};
 use crate::token_cache::TokenCache;
+use crate::transport::read_prefix;
+
+/// Largest token-host answer read (a token is a few hundred bytes).
+const TOKEN_BODY_LIMIT: usize = 64 * 1024;
+/// An `exp` further ahead than this (ten years) is implausible.
+const MAX_TOKEN_LIFETIME: i64 = 10 * 366 * 24 * 3600;
 
 /// A bearer token with its ready-made `Authorization` value.
 #[derive(Clone)]
@@ -35,11 +41,26 @@ impl Token {
             )
         })?;
         header.set_sensitive(true);
-        let expires_at = jwt::expiry(&value);
+        let now = now();
+        // Server data: an `exp` beyond any real token's life is treated as
+        // already expired rather than trusted for centuries; all arithmetic on
+        // it saturates.
+        let expires_at = jwt::expiry(&value).map(|exp| {
+            if exp > now.saturating_add(MAX_TOKEN_LIFETIME) {
+                tracing::warn!(
+                    exp,
+                    "the token's expiry is implausibly far away; treating it as expired"
+                );
+                i64::MIN
+            } else {
+                exp
+            }
+        });
         // A token that lives shorter than the threshold would be re-minted on
         // every call; refresh such tokens at half their remaining life instead.
-        let lifetime = expires_at.map_or(i64::MAX, |exp| exp - now());
-        let refresh_within = (threshold.as_secs() as i64).min(lifetime / 2).max(0);
+        let lifetime = expires_at.map_or(i64::MAX, |exp| exp.saturating_sub(now));
+        let threshold = i64::try_from(threshold.as_secs()).unwrap_or(i64::MAX);
+        let refresh_within = threshold.min(lifetime / 2).max(0);
         Ok(Self {
             value: Secret::new(value),
             header,
@@ -58,7 +79,7 @@ impl Token {
 
     fn is_fresh(&self, now: i64) -> bool {
         self.expires_at
-            .is_none_or(|exp| exp - now > self.refresh_within)
+            .is_none_or(|exp| exp.saturating_sub(now) > self.refresh_within)
     }
 
     fn is_expired(&self, now: i64) -> bool {
@@ -217,7 +238,9 @@ impl TokenManager {
         else {
             return self.mint().await;
         };
-        let _lock = cache.lock().await;
+        let Some(_lock) = cache.lock().await else {
+            return self.mint().await;
+        };
         let shared = cache
             .read()
             .and_then(|value| Token::new(value, self.threshold).ok())
@@ -284,18 +307,38 @@ impl TokenManager {
                     ),
                 )
             })?;
+            let mut resp = resp;
             let status = resp.status().as_u16();
-            let body = resp.bytes().await.map_err(|e| {
-                Error::authentication(
-                    AuthReason::Unreachable,
-                    format!(
-                        "the token host dropped the answer: {}",
-                        Error::from_transport(&e).message()
-                    ),
-                )
-            })?;
+            if resp.status().is_redirection() {
+                let location = resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                let redirect = Error::redirect(status, location.as_deref());
+                return Err(Error::authentication(
+                    AuthReason::ServerError,
+                    format!("token host {auth_url}: {}", redirect.message()),
+                ));
+            }
+            let (body, complete) = read_prefix(&mut resp, TOKEN_BODY_LIMIT)
+                .await
+                .map_err(|e| {
+                    Error::authentication(
+                        AuthReason::Unreachable,
+                        format!(
+                            "the token host dropped the answer: {}",
+                            Error::from_transport(&e).message()
+                        ),
+                    )
+                })?;
             if !(200..300).contains(&status) {
                 return Err(Error::authentication_response(status, &body));
+            }
+            if !complete {
+                return Err(Error::authentication(
+                    AuthReason::InvalidResponse,
+                    format!("the token host's answer exceeds {TOKEN_BODY_LIMIT} bytes"),
+                ));
             }
             let value = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -352,15 +395,16 @@ async fn rotate(manager: Weak<TokenManager>, stop: Arc<Notify>) {
             if failures > 0 {
                 Duration::from_secs(1 << failures.min(6))
             } else {
-                let due = m
-                    .cached()
-                    .and_then(|t| t.expires_at.map(|exp| exp - t.refresh_within - now()));
+                let due = m.cached().and_then(|t| {
+                    t.expires_at
+                        .map(|exp| exp.saturating_sub(t.refresh_within).saturating_sub(now()))
+                });
                 let interval = m
                     .rotation
                     .as_ref()
                     .map_or(Duration::from_secs(3600), |r| r.0);
                 due.map_or(interval, |d| {
-                    interval.min(Duration::from_secs(d.max(1) as u64))
+                    interval.min(Duration::from_secs(d.max(1).unsigned_abs()))
                 })
             }
         };
@@ -384,4 +428,62 @@ fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn token_with(exp: &str) -> String {
+        let payload =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(r#"{{"exp":{exp}}}"#));
+        format!("eyJhbGciOiJSUzI1NiJ9.{payload}.c2ln")
+    }
+
+    #[test]
+    fn no_expiry_the_server_sends_can_overflow() {
+        let now = now();
+        for exp in [
+            "-9223372036854775808",
+            "9223372036854775807",
+            "0",
+            "-1",
+            "1e300",
+            "-1e300",
+            "18446744073709551615",
+            "\"soon\"",
+            "null",
+        ] {
+            for threshold in [
+                Duration::ZERO,
+                DEFAULT_THRESHOLD,
+                Duration::from_secs(u64::MAX),
+            ] {
+                let t = Token::new(token_with(exp), threshold).unwrap();
+                let _ = (t.is_fresh(now), t.is_expired(now));
+                let _ = (t.is_fresh(i64::MIN), t.is_fresh(i64::MAX));
+            }
+        }
+    }
+
+    #[test]
+    fn an_absurd_expiry_counts_as_expired() {
+        let now = now();
+        for exp in [
+            "9223372036854775807",
+            "1e300",
+            &(now + 20 * 366 * 24 * 3600).to_string(),
+        ] {
+            let t = Token::new(token_with(exp), DEFAULT_THRESHOLD).unwrap();
+            assert!(t.is_expired(now) && !t.is_fresh(now), "exp {exp}");
+        }
+        let t = Token::new(token_with(&(now + 3600).to_string()), DEFAULT_THRESHOLD).unwrap();
+        assert!(t.is_fresh(now) && !t.is_expired(now));
+        // An unreadable expiry is unknown, not expired: the 401 path refreshes it.
+        let t = Token::new(token_with("\"soon\""), DEFAULT_THRESHOLD).unwrap();
+        assert!(t.is_fresh(now) && !t.is_expired(now));
+    }
+
+    const DEFAULT_THRESHOLD: Duration = crate::DEFAULT_REFRESH_THRESHOLD;
 }

@@ -35,7 +35,7 @@ impl Client {
     /// that opened it, so code that calls from several runtimes (say, one
     /// current-thread runtime per OS thread) gives each runtime its own copy.
     pub fn with_own_pool(&self) -> Result<Self, Error> {
-        let http = self.inner().core.http.client(true)?;
+        let http = self.inner().core.http.client(true, self.baseurl())?;
         Ok(Self::new_with_client(
             self.baseurl(),
             http,

@@ -26,14 +26,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default time to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A string that never shows in `Debug` output, logs or errors.
+/// A string that never shows in `Debug` output, logs or errors, and whose
+/// memory is overwritten with zeros when it is dropped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(zeroize::Zeroizing<String>);
 
 impl Secret {
     /// Wraps a secret value.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(zeroize::Zeroizing::new(value.into()))
     }
     /// The secret itself; use only to put it on the wire.
     pub fn expose(&self) -> &str {
@@ -201,7 +202,7 @@ impl ClientBuilder {
                 Auth::Credentials {
                     email,
                     password,
-                    auth_url,
+                    auth_url: auth_url.clone(),
                     cache,
                 }
             }
@@ -238,12 +239,14 @@ impl ClientBuilder {
                     format!("{name:?} is not a valid header name"),
                 )
             })?;
-            let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+            let mut value = HeaderValue::try_from(value.as_str()).map_err(|_| {
                 Error::invalid_request(
                     Some("headers"),
                     format!("the value of {name} is not a valid header value"),
                 )
             })?;
+            // Custom headers often carry keys: never show them in Debug output.
+            value.set_sensitive(true);
             default_headers.insert(name, value);
         }
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
@@ -260,14 +263,14 @@ impl ClientBuilder {
             timeout,
             connect_timeout,
         };
-        let http = http_settings.client(true)?;
+        let http = http_settings.client(true, &base_url)?;
         let retry = self.retry.unwrap_or_default();
         let tokens = TokenManager::new(
             auth,
             token.map(|t| t.expose().to_owned()),
             // Mints may run on any runtime a caller uses: an idle pooled connection
             // would belong to (and stall without) the runtime that opened it.
-            http_settings.client(false)?,
+            http_settings.client(false, &auth_url)?,
             self.refresh_threshold.unwrap_or(DEFAULT_REFRESH_THRESHOLD),
             retry.clone(),
             self.rotation
@@ -292,19 +295,29 @@ pub(crate) struct HttpSettings {
 }
 
 impl HttpSettings {
-    /// An HTTP client; `pooled` keeps idle connections for reuse.
-    pub(crate) fn client(&self, pooled: bool) -> Result<reqwest::Client, Error> {
-        // reqwest's default redirect policy drops Authorization when the host
-        // changes, so a token never follows a redirect to another host.
+    /// An HTTP client for the host of `url`; `pooled` keeps idle connections for reuse.
+    pub(crate) fn client(&self, pooled: bool, url: &str) -> Result<reqwest::Client, Error> {
+        // The API never redirects: a 3xx is reported, never followed, so no
+        // request (token, body) is ever sent anywhere but the configured host.
         let mut builder = reqwest::Client::builder()
             .user_agent(self.user_agent.as_str())
             .default_headers(self.default_headers.clone())
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60));
         if !pooled {
             builder = builder.pool_max_idle_per_host(0);
+        }
+        // A proxy from the environment (HTTP_PROXY, ALL_PROXY) must not see
+        // loopback traffic: the local sandbox, or a local gateway holding the token.
+        if reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(is_loopback))
+            .unwrap_or(false)
+        {
+            builder = builder.no_proxy();
         }
         builder
             .build()
@@ -336,6 +349,18 @@ fn normalize_url(field: &str, raw: &str, allow_insecure_http: bool) -> Result<St
                 format!("unsupported scheme {other:?}"),
             ));
         }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_request(
+            Some(field),
+            "must not carry a user name or password (credentials go in email and password)",
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(Error::invalid_request(
+            Some(field),
+            "must not carry a #fragment",
+        ));
     }
     if url.path() != "/" || url.query().is_some() {
         return Err(Error::invalid_request(

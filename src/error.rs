@@ -202,9 +202,23 @@ impl Error {
         }
     }
 
-    /// The token host answered with an error status.
+    /// The token host answered with an error status. Only the envelope's
+    /// `code` and the first 200 characters of its `message` are kept: the raw
+    /// body is dropped, since a misbehaving proxy may echo the request's
+    /// `Authorization` header (the password) in it.
     pub fn authentication_response(status: u16, body: &[u8]) -> Self {
-        let api = Self::from_response(status, body);
+        let envelope = serde_json::from_slice::<serde_json::Value>(body).ok();
+        let field = |key: &str| {
+            envelope
+                .as_ref()
+                .and_then(|v| v.get(key))
+                .and_then(|v| v.as_str())
+        };
+        let code = field("code").map(|c| c.chars().take(64).collect::<String>());
+        let detail = field("message").map_or_else(
+            || format!("no error envelope ({} bytes)", body.len()),
+            first_line,
+        );
         let reason = if matches!(status, 401 | 403) {
             AuthReason::BadCredentials
         } else {
@@ -212,18 +226,33 @@ impl Error {
         };
         let message = match reason {
             AuthReason::BadCredentials => {
-                format!(
-                    "the token host rejected the credentials (HTTP {status}): {}",
-                    api.message
-                )
+                format!("the token host rejected the credentials (HTTP {status}): {detail}")
             }
-            _ => format!("the token host failed (HTTP {status}): {}", api.message),
+            _ => format!("the token host failed (HTTP {status}): {detail}"),
         };
         Self {
-            kind: ErrorKind::Authentication,
+            status: Some(status),
+            code,
             auth_reason: Some(reason),
-            message,
-            ..api
+            ..Self::new(ErrorKind::Authentication, message)
+        }
+    }
+
+    /// The server answered with a redirect. The API never redirects, so the
+    /// SDK does not follow it (a token or payment would go where it was not sent).
+    pub fn redirect(status: u16, location: Option<&str>) -> Self {
+        let target = location.map_or_else(
+            || "without a Location".to_owned(),
+            |l| format!("to {}", first_line(l)),
+        );
+        Self {
+            status: Some(status),
+            ..Self::new(
+                ErrorKind::Api,
+                format!(
+                    "the server answered HTTP {status}, a redirect {target}; redirects are not followed (check the base URL)"
+                ),
+            )
         }
     }
 
@@ -426,6 +455,37 @@ mod tests {
         assert!(e.to_string().contains("rejected the credentials"));
         let e = Error::authentication_response(503, b"down");
         assert_eq!(e.auth_reason(), Some(AuthReason::ServerError));
+    }
+
+    #[test]
+    fn auth_errors_never_keep_the_raw_body() {
+        let echoed = b"<html>Authorization: Basic YWRhOmh1bnRlcjI=</html>";
+        let e = Error::authentication_response(502, echoed);
+        assert_eq!(e.body(), None);
+        assert!(!e.to_string().contains("YWRhOmh1bnRlcjI"), "{e}");
+        let long = format!(
+            r#"{{"code":"unauthenticated","message":"{}"}}"#,
+            "x".repeat(5000)
+        );
+        let e = Error::authentication_response(401, long.as_bytes());
+        assert_eq!(e.code(), Some("unauthenticated"));
+        assert!(e.message().len() < 300, "{}", e.message().len());
+        assert_eq!(e.body(), None);
+    }
+
+    #[test]
+    fn redirects_name_status_and_location() {
+        let e = Error::redirect(307, Some("https://elsewhere.example/v1/loans"));
+        assert_eq!(e.status(), Some(307));
+        assert!(
+            e.message().contains("https://elsewhere.example/v1/loans"),
+            "{e}"
+        );
+        assert!(
+            Error::redirect(301, None)
+                .message()
+                .contains("without a Location")
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod error;
 pub mod jwt;
 mod pagination;
 pub mod retry;
+mod route_guard;
 mod token_cache;
 mod transport;
 

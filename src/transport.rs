@@ -17,6 +17,7 @@ use crate::auth::TokenManager;
 use crate::config::HttpSettings;
 use crate::error::Error;
 use crate::retry::{self, Outcome, RetryPolicy, Safety};
+use crate::route_guard;
 
 /// Error bodies are read up to this size; the rest is discarded.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -28,7 +29,7 @@ const RAW_BODY_KEY: &str = "x-bsa-raw-body";
 const CUSTOM_PREFIX: &str = "bsa-lms-error:";
 
 /// Options for the calls made through one [`Client`] value; see [`Client::with_options`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct CallOptions {
     /// Total time for one attempt (overrides the client's timeout).
     pub timeout: Option<Duration>,
@@ -36,6 +37,18 @@ pub struct CallOptions {
     pub retry: Option<RetryPolicy>,
     /// Extra headers for each request.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values often carry keys: only their names are shown.
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("headers", &names)
+            .finish()
+    }
 }
 
 /// State shared by every clone of a client.
@@ -96,11 +109,14 @@ impl ClientHooks<Shared> for Client {
     async fn pre<E>(
         &self,
         request: &mut Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let shared = self.inner();
         if shared.core.closed.load(Ordering::Acquire) {
             return Err(custom(Error::invalid_request(None, "the client is closed")));
+        }
+        if let Some(template) = crate::generated::dispatch::route(info.operation_id) {
+            route_guard::check_route(request.url(), template).map_err(custom)?;
         }
         let token = shared.core.tokens.current().await.map_err(custom)?;
         let headers = request.headers_mut();
@@ -186,6 +202,14 @@ async fn send(client: &Client, mut request: Request, operation: &str) -> reqwest
         }
 
         let resp = sent?;
+        if resp.status().is_redirection() {
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let err = Error::redirect(resp.status().as_u16(), location.as_deref());
+            return Ok(synthetic_error(StatusCode::BAD_GATEWAY, &err));
+        }
         if resp.status() == StatusCode::CONFLICT
             && ambiguous
             && safety == Safety::Recoverable
@@ -249,7 +273,12 @@ async fn recover_create(client: &Client, request: &Request) -> Option<Response> 
     }
     let status = resp.status();
     let headers = resp.headers().clone();
-    let bytes = resp.bytes().await.ok()?;
+    let mut resp = resp;
+    let (bytes, complete) = read_prefix(&mut resp, MAX_BODY).await.ok()?;
+    if !complete {
+        return None;
+    }
+    let bytes = Bytes::from(bytes);
     let found: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     if !same_request(&body, &found) {
         return None;
@@ -295,14 +324,7 @@ pub(crate) fn retry_after(resp: &Response) -> Option<Duration> {
 async fn normalize_error(mut resp: Response) -> reqwest::Result<Response> {
     let status = resp.status();
     let headers = resp.headers().clone();
-    let mut raw = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        let room = ERROR_BODY_LIMIT.saturating_sub(raw.len());
-        raw.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if room <= chunk.len() {
-            break;
-        }
-    }
+    let (raw, _) = read_prefix(&mut resp, ERROR_BODY_LIMIT).await?;
     let text = String::from_utf8_lossy(&raw);
     let body = serde_json::json!({ RAW_BODY_KEY: text }).to_string();
     let mut rebuilt = http::Response::new(body);
@@ -341,14 +363,10 @@ async fn bounded(mut resp: Response) -> reqwest::Result<Response> {
         Some(_) => return Ok(resp),
         None => {
             let headers = std::mem::take(resp.headers_mut());
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await? {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return too_large();
-                }
-                body.extend_from_slice(&chunk);
+            match read_prefix(&mut resp, MAX_BODY).await? {
+                (body, true) => (headers, Bytes::from(body)),
+                (_, false) => return too_large(),
             }
-            (headers, Bytes::from(body))
         }
     };
     crate::dispatch::keep_body(&body);
@@ -356,6 +374,24 @@ async fn bounded(mut resp: Response) -> reqwest::Result<Response> {
     *rebuilt.status_mut() = status;
     *rebuilt.headers_mut() = headers;
     Ok(Response::from(rebuilt))
+}
+
+/// Reads `resp`'s body up to `limit` bytes; `false` when more followed (the
+/// rest is left unread). Every body the SDK reads itself goes through here.
+pub(crate) async fn read_prefix(
+    resp: &mut Response,
+    limit: usize,
+) -> reqwest::Result<(Vec<u8>, bool)> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit.saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, true))
 }
 
 /// An error answer built by the SDK (e.g. a failed re-mint after a 401).
@@ -375,7 +411,9 @@ impl From<progenitor_client::Error<crate::types::Error>> for Error {
     fn from(err: progenitor_client::Error<crate::types::Error>) -> Self {
         use progenitor_client::Error as E;
         match err {
-            E::InvalidRequest(message) => Error::invalid_request(None, message),
+            E::InvalidRequest(message) => {
+                rejected_argument(&message).unwrap_or_else(|| Error::invalid_request(None, message))
+            }
             E::CommunicationError(e) | E::InvalidUpgrade(e) | E::ResponseBodyError(e) => {
                 Error::from_transport(&e)
             }
@@ -415,6 +453,14 @@ impl From<progenitor_client::Error<crate::types::Error>> for Error {
             },
         }
     }
+}
+
+/// The builders report a value their parameter's type refused as
+/// "conversion to `T` for NAME failed"; for a path parameter that is the
+/// one-segment rule, stated with the parameter's name.
+fn rejected_argument(message: &str) -> Option<Error> {
+    let (_, name) = message.strip_suffix(" failed")?.rsplit_once(" for ")?;
+    route_guard::rejected_parameter(name)
 }
 
 #[cfg(test)]

@@ -22,12 +22,19 @@ async fn serve_once(listener: TcpListener, response: String) -> String {
     String::from_utf8_lossy(&head).to_lowercase()
 }
 
+/// Whether `listener` gets a connection within a short grace period.
+async fn contacted(listener: &TcpListener) -> bool {
+    tokio::time::timeout(std::time::Duration::from_millis(300), listener.accept())
+        .await
+        .is_ok()
+}
+
 #[tokio::test]
-async fn authorization_is_dropped_on_a_redirect_to_another_host() {
+async fn redirects_are_reported_and_never_followed() {
     let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let target = format!(
-        "http://localhost:{}/v1/loan-products",
+        "http://localhost:{}/v1/loans/2/repayments",
         second.local_addr().unwrap().port()
     );
     let base = format!("http://127.0.0.1:{}", first.local_addr().unwrap().port());
@@ -37,34 +44,108 @@ async fn authorization_is_dropped_on_a_redirect_to_another_host() {
             "HTTP/1.1 307 Temporary Redirect\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
         ),
     ));
-    let body = r#"{"items":[]}"#;
-    let landing = tokio::spawn(serve_once(
-        second,
-        format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    ));
     let client = Client::builder()
         .ignore_env()
         .base_url(&base)
         .token("secret-token-value")
         .build()
         .unwrap();
-    client
-        .call("list_loan_products", serde_json::Map::new())
-        .await
-        .expect("redirect followed");
-    let first_head = redirect.await.unwrap();
-    let second_head = landing.await.unwrap();
+    let mut args = serde_json::Map::new();
+    args.insert("loan_id".into(), "1".into());
+    args.insert("body".into(), serde_json::json!({"transactionAmount": 450}));
+    let err = client.call("create_repayment", args).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Api, "{err}");
+    assert_eq!(err.status(), Some(307), "{err}");
+    assert!(err.message().contains(&target), "{err}");
     assert!(
-        first_head.contains("authorization: bearer secret-token-value"),
-        "sent to the configured host"
+        redirect
+            .await
+            .unwrap()
+            .contains("authorization: bearer secret-token-value")
     );
+    assert!(!contacted(&second).await, "the redirect was followed");
+}
+
+#[tokio::test]
+async fn token_host_redirects_are_not_followed() {
+    let auth = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = format!(
+        "http://127.0.0.1:{}/steal",
+        elsewhere.local_addr().unwrap().port()
+    );
+    let auth_url = format!("http://127.0.0.1:{}", auth.local_addr().unwrap().port());
+    let serving = tokio::spawn(serve_once(
+        auth,
+        format!(
+            "HTTP/1.1 302 Found\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        ),
+    ));
+    let client = Client::builder()
+        .ignore_env()
+        .base_url("http://127.0.0.1:9")
+        .auth_url(&auth_url)
+        .credentials("ada@example.com", "hunter2-secret")
+        .build()
+        .unwrap();
+    let err = client.access_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
     assert!(
-        !second_head.contains("authorization"),
-        "not forwarded to another host: {second_head}"
+        err.message().contains("302") && err.message().contains(&target),
+        "{err}"
     );
+    assert!(serving.await.unwrap().contains("authorization: basic"));
+    assert!(
+        !contacted(&elsewhere).await,
+        "the password followed the redirect"
+    );
+}
+
+#[test]
+fn base_urls_with_credentials_or_fragments_are_refused() {
+    for (url, field) in [
+        ("https://user:pw@api.example.com", "base_url"),
+        ("https://user@api.example.com", "base_url"),
+        ("https://api.example.com/#x", "base_url"),
+    ] {
+        let err = Client::builder()
+            .ignore_env()
+            .base_url(url)
+            .token("t")
+            .build()
+            .unwrap_err();
+        assert_eq!(err.field_errors()[0].field, field, "{url}");
+        assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+    let err = Client::builder()
+        .ignore_env()
+        .auth_url("https://a:b@auth.example.com")
+        .credentials("a@b.c", "p")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "auth_url");
+}
+
+#[test]
+fn custom_header_values_never_show_in_debug_output() {
+    let client = Client::builder()
+        .ignore_env()
+        .base_url("http://127.0.0.1:9")
+        .token("t")
+        .header("x-api-key", "key-value-secret")
+        .build()
+        .unwrap();
+    let text = format!("{client:?}");
+    assert!(!text.contains("key-value-secret"), "{text}");
+    let options = bsa_lms::CallOptions {
+        headers: vec![(
+            "x-api-key".parse().unwrap(),
+            "per-call-secret".parse().unwrap(),
+        )],
+        ..Default::default()
+    };
+    let text = format!("{options:?} {:?}", client.with_options(options.clone()));
+    assert!(!text.contains("per-call-secret"), "{text}");
 }
 
 #[test]
