@@ -144,7 +144,9 @@ def python_requirements(pyproject: dict[str, Any]) -> list[str]:
     return requirements
 
 
-def check_python(pyproject: dict[str, Any], reviewed: dict[str, str], allow: list[str]) -> list[str]:
+def check_python(
+    pyproject: dict[str, Any], reviewed: dict[str, str], allow: list[str]
+) -> list[str]:
     """Problems of the runtime requirements of a pyproject."""
     known = {_normalise(name): licence for name, licence in reviewed.items()}
     problems = []
@@ -206,7 +208,9 @@ def check_npm(
                     "git, URL, file and alias specs are not allowed"
                 )
             if f"node_modules/{name}" not in packages and not is_own(name):
-                problems.append(f"npm: {name}: in package.json {field} but not in package-lock.json")
+                problems.append(
+                    f"npm: {name}: in package.json {field} but not in package-lock.json"
+                )
     for path, entry in npm_runtime(lock).items():
         name = entry.get("name") or path.rpartition("node_modules/")[2]
         where = f"npm: {name} ({path})"
@@ -249,13 +253,9 @@ def check_rust(
     Returns the problems and cargo-deny's report.
     """
     if metadata is None:
-        listing = subprocess.run(
-            [os.environ.get("CARGO", "cargo"), "metadata", "--format-version", "1", "--no-deps"]
-            + ["--offline", "--locked", "--manifest-path", str(manifest)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        cargo = [os.environ.get("CARGO", "cargo"), "metadata", "--format-version", "1"]
+        cargo += ["--no-deps", "--offline", "--locked", "--manifest-path", str(manifest)]
+        listing = subprocess.run(cargo, check=True, capture_output=True, text=True).stdout
     else:
         listing = metadata.read_text()
     graph = json.loads(listing)
@@ -298,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     allow: list[str] = _load_toml(ROOT / "deny.toml")["licenses"]["allow"]
     policy = _load_toml(ROOT / "supply-chain.toml")
 
-    problems, report = check_rust(args.cargo_deny, ROOT / "Cargo.toml", policy["rust"]["not-shipped"])
+    problems, report = check_rust(
+        args.cargo_deny, ROOT / "Cargo.toml", policy["rust"]["not-shipped"]
+    )
     print(report.rstrip())
     pyproject = _load_toml(ROOT / PYPROJECT)
     problems += check_python(pyproject, policy["python"]["reviewed"], allow)

@@ -13,11 +13,11 @@ import tempfile
 import tomllib
 import unittest
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import check_deps  # noqa: E402
+import check_deps
 
 ROOT = check_deps.ROOT
 with (ROOT / "deny.toml").open("rb") as _file:
@@ -53,6 +53,16 @@ class LicenceExpressions(unittest.TestCase):
             with self.subTest(expression=expression):
                 self.assertIs(check_deps.licence_allowed(expression, ALLOW), expected)
 
+    def test_an_allowed_exception_pair_does_not_allow_its_base(self) -> None:
+        allow = ["GPL-2.0-only WITH Classpath-exception-2.0"]
+        self.assertTrue(
+            check_deps.licence_allowed("GPL-2.0-only  WITH Classpath-exception-2.0", allow)
+        )
+        self.assertFalse(check_deps.licence_allowed("GPL-2.0-only", allow))
+        self.assertFalse(
+            check_deps.licence_allowed("GPL-2.0-only WITH Autoconf-exception-2.0", allow)
+        )
+
     def test_malformed_expressions_are_errors(self) -> None:
         for expression in ("", "MIT OR", "(MIT", "MIT)", "MIT Apache-2.0", "MIT/Apache-2.0", "AND"):
             with self.subTest(expression=expression), self.assertRaises(check_deps.LicenceError):
@@ -63,12 +73,18 @@ class Python(unittest.TestCase):
     def test_repository_passes(self) -> None:
         with (ROOT / check_deps.PYPROJECT).open("rb") as file:
             pyproject = tomllib.load(file)
-        self.assertEqual(check_deps.check_python(pyproject, POLICY["python"]["reviewed"], ALLOW), [])
+        self.assertEqual(
+            check_deps.check_python(pyproject, POLICY["python"]["reviewed"], ALLOW), []
+        )
 
     def test_each_offence_is_named(self) -> None:
         pyproject = {
             "project": {
-                "dependencies": ["Requests>=2.31", "copyleft_thing==1.0", 'left @ git+https://x.invalid/l.git'],
+                "dependencies": [
+                    "Requests>=2.31",
+                    "copyleft_thing==1.0",
+                    "left @ git+https://x.invalid/l.git",
+                ],
                 "optional-dependencies": {"extra": ["unknown-one; python_version < '3.12'"]},
             }
         }
@@ -81,10 +97,12 @@ class Python(unittest.TestCase):
 
 
 class Npm(unittest.TestCase):
-    GOOD = {"integrity": "sha512-AAAA", "license": "MIT"}
+    GOOD: ClassVar = {"integrity": "sha512-AAAA", "license": "MIT"}
 
-    def check(self, package: dict[str, Any], lock: dict[str, Any], registries: list[str] = []) -> list[str]:  # noqa: B006
-        return check_deps.check_npm(package, lock, POLICY["npm"]["own"], registries, ALLOW)
+    def check(
+        self, package: dict[str, Any], lock: dict[str, Any], registries: tuple[str, ...] = ()
+    ) -> list[str]:
+        return check_deps.check_npm(package, lock, POLICY["npm"]["own"], list(registries), ALLOW)
 
     def test_repository_passes(self) -> None:
         package = json.loads((ROOT / check_deps.PACKAGE_JSON).read_text())
@@ -92,20 +110,32 @@ class Npm(unittest.TestCase):
         self.assertEqual(self.check(package, lock), [])
 
     def test_own_platform_packages_are_accepted(self) -> None:
-        package = {"optionalDependencies": {"bsa-lms-linux-x64-gnu": "0.1.0", "bsa-lms-darwin-arm64": "0.1.0"}}
+        package = {
+            "optionalDependencies": {
+                "bsa-lms-linux-x64-gnu": "0.1.0",
+                "bsa-lms-darwin-arm64": "0.1.0",
+            }
+        }
         lock = {
             "lockfileVersion": 3,
             "packages": {
                 "": {"name": "bsa-lms"},
                 # In the lockfile without a licence; the other one not there at all.
-                "node_modules/bsa-lms-linux-x64-gnu": {"integrity": "sha512-AAAA", "optional": True},
+                "node_modules/bsa-lms-linux-x64-gnu": {
+                    "integrity": "sha512-AAAA",
+                    "optional": True,
+                },
             },
         }
         self.assertEqual(self.check(package, lock), [])
 
     def test_each_offence_is_named(self) -> None:
         package = {
-            "dependencies": {"fine": "^1.2.0", "from-git": "git+ssh://git@x.invalid/a/b.git", "gpl-pkg": "1.0.0"},
+            "dependencies": {
+                "fine": "^1.2.0",
+                "from-git": "git+ssh://git@x.invalid/a/b.git",
+                "gpl-pkg": "1.0.0",
+            },
             "optionalDependencies": {"missing": "~2.0.0"},
             "peerDependencies": {"shorthand": "owner/repo"},
         }
@@ -114,19 +144,29 @@ class Npm(unittest.TestCase):
             "packages": {
                 "": {"name": "bsa-lms"},
                 "node_modules/fine": self.GOOD,
-                "node_modules/from-git": {"resolved": "git+ssh://git@x.invalid/a/b.git#0123abc", "license": "MIT"},
+                "node_modules/from-git": {
+                    "resolved": "git+ssh://git@x.invalid/a/b.git#0123abc",
+                    "license": "MIT",
+                },
                 "node_modules/gpl-pkg": {"integrity": "sha512-AAAA", "license": "GPL-3.0-only"},
                 "node_modules/shorthand": {**self.GOOD, "hasInstallScript": True},
                 "node_modules/fine/node_modules/no-licence": {"integrity": "sha512-AAAA"},
                 "node_modules/linked": {"resolved": "../elsewhere", "link": True},
-                "node_modules/mirror": {**self.GOOD, "resolved": "https://mirror.invalid/m/-/m-1.0.0.tgz"},
+                "node_modules/mirror": {
+                    **self.GOOD,
+                    "resolved": "https://mirror.invalid/m/-/m-1.0.0.tgz",
+                },
                 # Dev-only packages never reach a user: not checked.
-                "node_modules/dev-gpl": {"dev": True, "license": "GPL-3.0-only", "resolved": "file:../x"},
+                "node_modules/dev-gpl": {
+                    "dev": True,
+                    "license": "GPL-3.0-only",
+                    "resolved": "file:../x",
+                },
             },
         }
         problems = self.check(package, lock)
         expected = [
-            "npm: from-git: dependencies spec 'git+ssh://git@x.invalid/a/b.git' is not a registry version",
+            "npm: from-git: dependencies spec 'git+ssh://git@x.invalid/a/b.git' is not a registry",
             "npm: missing: in package.json optionalDependencies but not in package-lock.json",
             "npm: shorthand: peerDependencies spec 'owner/repo' is not a registry version",
             "npm: from-git (node_modules/from-git): resolved from 'git+ssh://",
@@ -140,7 +180,9 @@ class Npm(unittest.TestCase):
         self.assertEqual(len(problems), len(expected), "\n".join(problems))
         for problem, start in zip(problems, expected, strict=True):
             self.assertTrue(problem.startswith(start), f"{problem!r} does not start with {start!r}")
-        self.assertEqual(len(self.check(package, lock, ["https://mirror.invalid/"])), len(expected) - 1)
+        self.assertEqual(
+            len(self.check(package, lock, ("https://mirror.invalid/",))), len(expected) - 1
+        )
 
 
 def _cargo_deny() -> str:
@@ -165,85 +207,93 @@ def _diagnostics(report: str) -> dict[str, set[tuple[str, str]]]:
     return passes
 
 
+def _package(directory: Path, name: str, licence: str, source: str | None) -> dict[str, Any]:
+    """A `cargo metadata` package with the fields cargo-deny needs."""
+    path = directory / name
+    target = {"kind": ["lib"], "crate_types": ["lib"], "name": name}
+    target |= {"src_path": str(path / "src" / "lib.rs"), "edition": "2021"}
+    return {
+        "name": name,
+        "version": "1.0.0",
+        "id": f"{source or 'path+file://' + str(path)}#{name}@1.0.0",
+        "license": licence,
+        "source": source,
+        "targets": [target],
+        "features": {},
+        "manifest_path": str(path / "Cargo.toml"),
+        "edition": "2021",
+    }
+
+
+def _crafted_workspace(directory: Path) -> Path:
+    """A workspace `victim` + `tool` (not shipped) as `cargo metadata` would describe it."""
+    with (ROOT / "Cargo.lock").open("rb") as file:
+        locked = tomllib.load(file)["package"]
+    registry = next(p["source"] for p in locked if p.get("source", "").startswith("registry+"))
+    git = "git+https://x.invalid/evil/{}?rev=1#0123456789abcdef0123456789abcdef01234567"
+    dependencies = {
+        "gpl-crate": ("GPL-3.0-only", registry),
+        "both-crate": ("MIT AND GPL-3.0-only", registry),
+        "either-crate": ("MIT OR GPL-3.0-only", registry),
+        "llvm-crate": ("Apache-2.0 WITH LLVM-exception", registry),
+        "openssl-sys": ("MIT", registry),
+        "git-crate": ("MIT", git.format("git-crate")),
+        "dev-gpl-crate": ("GPL-3.0-only", registry),
+        "dev-git-crate": ("MIT", git.format("dev-git-crate")),
+        "tool-gpl-crate": ("GPL-3.0-only", registry),
+    }
+    edges = {
+        "victim": [(name, None) for name in list(dependencies)[:6]]
+        + [("dev-gpl-crate", "dev"), ("dev-git-crate", "dev")],
+        "tool": [("tool-gpl-crate", None)],
+    }
+    # cargo-deny runs cargo on the workspace itself too, so the members must exist.
+    (directory / "Cargo.toml").write_text('[workspace]\nmembers = ["victim", "tool"]\n')
+    lockfile = "version = 4\n"
+    for member in edges:
+        lockfile += f'\n[[package]]\nname = "{member}"\nversion = "1.0.0"\n'
+        (directory / member / "src").mkdir(parents=True)
+        (directory / member / "src" / "lib.rs").write_text("")
+        (directory / member / "Cargo.toml").write_text(
+            f'[package]\nname = "{member}"\nversion = "1.0.0"\nedition = "2021"\n'
+        )
+    (directory / "Cargo.lock").write_text(lockfile)
+
+    crates = {name: _package(directory, name, *spec) for name, spec in dependencies.items()}
+    crates |= {name: _package(directory, name, "Apache-2.0", None) for name in edges}
+    nodes = []
+    for name, crate in crates.items():
+        crate["dependencies"] = [
+            {"name": dep, "source": crates[dep]["source"], "req": "^1", "kind": kind}
+            | {"optional": False, "uses_default_features": True, "features": []}
+            for dep, kind in edges.get(name, [])
+        ]
+        deps = [
+            {"name": dep, "pkg": crates[dep]["id"], "dep_kinds": [{"kind": kind}]}
+            for dep, kind in edges.get(name, [])
+        ]
+        nodes.append({"id": crate["id"], "dependencies": [d["pkg"] for d in deps], "deps": deps})
+    members = [crates[name]["id"] for name in edges]
+    metadata = {
+        "packages": list(crates.values()),
+        "workspace_members": members,
+        "resolve": {"nodes": nodes, "root": None},
+        "target_directory": str(directory / "target"),
+        "version": 1,
+        "workspace_root": str(directory),
+    }
+    path = directory / "metadata.json"
+    path.write_text(json.dumps(metadata))
+    return path
+
+
 class Rust(unittest.TestCase):
     """cargo-deny with the committed deny.toml, over a crafted `cargo metadata`."""
-
-    def crafted(self, directory: Path) -> Path:
-        with (ROOT / "Cargo.lock").open("rb") as file:
-            packages = tomllib.load(file)["package"]
-        registry = next(p["source"] for p in packages if p.get("source", "").startswith("registry+"))
-        git = "git+https://x.invalid/evil/git-crate?rev=1#0123456789abcdef0123456789abcdef01234567"
-        (directory / "Cargo.toml").write_text('[workspace]\nmembers = ["victim", "tool"]\n')
-        # cargo-deny still runs cargo on the manifest, which under --locked needs a lockfile.
-        lockfile = "version = 4\n"
-        for name in ("tool", "victim"):
-            lockfile += f'\n[[package]]\nname = "{name}"\nversion = "1.0.0"\n'
-        (directory / "Cargo.lock").write_text(lockfile)
-
-        def package(name: str, licence: str, source: str | None) -> dict[str, Any]:
-            manifest = directory / name / "Cargo.toml"
-            if source is None:
-                (directory / name / "src").mkdir(parents=True)
-                (directory / name / "src" / "lib.rs").write_text("")
-                manifest.write_text(
-                    f'[package]\nname = "{name}"\nversion = "1.0.0"\nedition = "2021"\nlicense = "{licence}"\n'
-                )
-            target = {"kind": ["lib"], "crate_types": ["lib"], "name": name, "edition": "2021"}
-            target |= {"src_path": str(directory / name / "src" / "lib.rs"), "doc": True, "doctest": True, "test": True}
-            return {
-                "name": name, "version": "1.0.0", "license": licence, "license_file": None, "source": source,
-                "id": f"{source or 'path+file://' + str(directory / name)}#{name}@1.0.0",
-                "dependencies": [], "targets": [target], "features": {}, "manifest_path": str(manifest),
-                "authors": [], "categories": [], "keywords": [], "edition": "2021", "publish": None,
-                "metadata": None, "readme": None, "repository": None, "homepage": None,
-                "documentation": None, "description": None, "links": None, "default_run": None,
-                "rust_version": None,
-            }  # fmt: skip
-
-        crates = {
-            "gpl-crate": ("GPL-3.0-only", registry),
-            "both-crate": ("MIT AND GPL-3.0-only", registry),
-            "either-crate": ("MIT OR GPL-3.0-only", registry),
-            "llvm-crate": ("Apache-2.0 WITH LLVM-exception", registry),
-            "openssl-sys": ("MIT", registry),
-            "git-crate": ("MIT", git),
-            "dev-gpl-crate": ("GPL-3.0-only", registry),
-            "dev-git-crate": ("MIT", git.replace("git-crate", "dev-git-crate")),
-            "tool-gpl-crate": ("GPL-3.0-only", registry),
-        }
-        edges = {
-            "victim": [(n, None) for n in list(crates)[:6]] + [("dev-gpl-crate", "dev"), ("dev-git-crate", "dev")],
-            "tool": [("tool-gpl-crate", None)],
-        }
-        all_packages = {name: package(name, *crates[name]) for name in crates}
-        all_packages |= {name: package(name, "Apache-2.0", None) for name in edges}
-        nodes = []
-        for name, item in all_packages.items():
-            deps = [
-                {"name": dep.replace("-", "_"), "pkg": all_packages[dep]["id"], "dep_kinds": [{"kind": kind, "target": None}]}
-                for dep, kind in edges.get(name, [])
-            ]
-            item["dependencies"] = [
-                {"name": dep, "source": all_packages[dep]["source"], "req": "^1", "kind": kind, "rename": None,
-                 "optional": False, "uses_default_features": True, "features": [], "target": None, "registry": None}
-                for dep, kind in edges.get(name, [])
-            ]  # fmt: skip
-            nodes.append({"id": item["id"], "dependencies": [d["pkg"] for d in deps], "deps": deps, "features": []})
-        members = [all_packages[name]["id"] for name in edges]
-        metadata = {
-            "packages": list(all_packages.values()), "workspace_members": members,
-            "workspace_default_members": members, "resolve": {"nodes": nodes, "root": None},
-            "target_directory": str(directory / "target"), "version": 1,
-            "workspace_root": str(directory), "metadata": None,
-        }  # fmt: skip
-        path = directory / "metadata.json"
-        path.write_text(json.dumps(metadata))
-        return path
 
     def test_gpl_git_and_banned_crates_are_each_reported(self) -> None:
         with tempfile.TemporaryDirectory() as temporary:
             directory = Path(temporary)
-            metadata = self.crafted(directory)
+            metadata = _crafted_workspace(directory)
             problems, report = check_deps.check_rust(
                 _cargo_deny(), directory / "Cargo.toml", ["tool"], metadata
             )
@@ -278,7 +328,7 @@ class Rust(unittest.TestCase):
     def test_not_shipped_names_must_be_workspace_crates(self) -> None:
         with tempfile.TemporaryDirectory() as temporary:
             directory = Path(temporary)
-            metadata = self.crafted(directory)
+            metadata = _crafted_workspace(directory)
             problems, _ = check_deps.check_rust(
                 _cargo_deny(), directory / "Cargo.toml", ["tool", "renamed-tool"], metadata
             )
