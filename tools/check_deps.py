@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     package = json.loads((ROOT / PACKAGE_JSON).read_text())
     lock = json.loads((ROOT / PACKAGE_LOCK).read_text())
     npm = policy["npm"]
-    problems += check_npm(package, lock, npm["own"], npm.get("registries", []), allow)
+    problems += check_npm(package, lock, npm["own"], npm["registries"], allow)
 
     for problem in problems:
         print(problem)
