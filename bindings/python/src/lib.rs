@@ -334,11 +334,15 @@ where
 }
 
 /// Resolves with the exception raised by a Python signal handler, if any.
+/// Once the interpreter is finalizing (a call on a daemon thread at exit) it
+/// stops checking, rather than attach to an interpreter that is going away.
 async fn signal_raised() -> PyErr {
     loop {
         tokio::time::sleep(SIGNAL_CHECK).await;
-        if let Err(err) = Python::attach(|py| py.check_signals()) {
-            return err;
+        match Python::try_attach(|py| py.check_signals()) {
+            Some(Err(err)) => return err,
+            Some(Ok(())) => {}
+            None => std::future::pending::<()>().await,
         }
     }
 }
