@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 import bsa_lms
-
-from .conftest import Sandbox, active_loan
+from conftest import Sandbox, active_loan
 
 
 def hostile_ids(victim: str) -> list[str]:
@@ -93,7 +92,7 @@ class _Redirect(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, *args: object) -> None:
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
 
 
@@ -108,9 +107,11 @@ def test_redirects_are_reported_and_never_followed() -> None:
         thread.start()
         try:
             url = f"http://127.0.0.1:{server.server_port}"
-            with bsa_lms.Client(base_url=url, token="secret-token") as c:
-                with pytest.raises(bsa_lms.ApiError) as raised:
-                    c.create_repayment("1", transaction_amount=450)
+            with (
+                bsa_lms.Client(base_url=url, token="secret-token") as c,
+                pytest.raises(bsa_lms.ApiError) as raised,
+            ):
+                c.create_repayment("1", transaction_amount=450)
             assert raised.value.status == 307
             assert target in str(raised.value)
         finally:
@@ -177,19 +178,19 @@ def test_a_fork_during_a_mint_blocks_no_other_process(sandbox: Sandbox, tmp_path
     as the parent's mint ends."""
     cache = tmp_path / "tokens.json"
     sandbox.fault(method="GET", path="/v1/auth/token", kind="delay", delayMs=2000)
-    client_source = f"""
+    client_source = textwrap.dedent(f"""
         import os, sys, threading, time, bsa_lms
         c = bsa_lms.Client(base_url={sandbox.url!r}, auth_url={sandbox.url!r},
             email="ada@example.com", password="correct-horse-battery-staple",
             token_cache={str(cache)!r})
-    """
+    """)
     parent = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            textwrap.dedent(
-                client_source
-                + """
+            client_source
+            + textwrap.dedent(
+                """
         minting = threading.Thread(target=c.access_token)
         minting.start()
         time.sleep(0.5)  # the mint now holds the lock, waiting on the delayed token host
@@ -199,11 +200,11 @@ def test_a_fork_during_a_mint_blocks_no_other_process(sandbox: Sandbox, tmp_path
             started = time.monotonic()
             c.access_token()
             print(f"child {time.monotonic() - started:.1f}", flush=True)
-            time.sleep(20)  # keeps every inherited descriptor open
+            os.close(1)
+            time.sleep(20)  # keeps every other inherited descriptor open, the lock's too
             os._exit(0)
         minting.join()
         print("parent done", flush=True)
-        os.waitpid(pid, 0)
         """
             ),
         ],
@@ -219,7 +220,6 @@ def test_a_fork_during_a_mint_blocks_no_other_process(sandbox: Sandbox, tmp_path
         assert third == "True 0", "the third process minted instead of sharing"
         assert elapsed < 15, f"the third process waited {elapsed:.1f} s"
     finally:
-        parent.kill()
         out, _ = parent.communicate(timeout=30)
     assert "parent done" in out
     assert "child" in out, "the forked child got no token"
