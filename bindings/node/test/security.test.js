@@ -6,7 +6,10 @@ const assert = require('node:assert/strict')
 const http = require('node:http')
 const net = require('node:net')
 const { execFile } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
+const util = require('node:util')
 const { startSandbox } = require('./sandbox.js')
 const { Client, InvalidRequestError, ApiError } = require('..')
 
@@ -75,7 +78,7 @@ describe('transport', () => {
     const proxyUrl = `http://127.0.0.1:${proxy.address().port}`
     const script = `
       const { Client } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
-      const c = new Client(${JSON.stringify(sandbox.options({ timeout: 5 }))})
+      const c = new Client(${JSON.stringify(sandbox.options({ timeout: 30 }))})
       c.listLoanProducts().then((p) => console.log(p.items.length), (e) => { console.error(e); process.exit(1) })
     `
     const env = { ...process.env, NO_PROXY: '', no_proxy: '' }
@@ -111,5 +114,57 @@ describe('transport', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     landing.close()
     assert.equal(landing.contacted, false, 'the redirect was followed')
+  })
+})
+
+describe('token file', () => {
+  let dir
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bsa-lms-'))
+  })
+
+  async function freshToken() {
+    return new Client(sandbox.options()).accessToken()
+  }
+
+  function plant(file, token, mode) {
+    fs.writeFileSync(file, JSON.stringify({ [`ada@example.com ${sandbox.url}`]: token }))
+    fs.chmodSync(file, mode)
+  }
+
+  async function mintsWith(tokenCache) {
+    const c = new Client(sandbox.options({ tokenCache }))
+    await c.listLoanProducts()
+    return c.tokenMints()
+  }
+
+  it('uses a private file of this user', async () => {
+    const file = path.join(dir, 'tokens.json')
+    plant(file, await freshToken(), 0o600)
+    assert.equal(await mintsWith(file), 0)
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('ignores a file others can write, and a symlink', async () => {
+    const writable = path.join(dir, 'writable.json')
+    plant(writable, await freshToken(), 0o666)
+    assert.equal(await mintsWith(writable), 1)
+    const target = path.join(dir, 'target.json')
+    plant(target, await freshToken(), 0o600)
+    const planted = fs.readFileSync(target, 'utf8')
+    const link = path.join(dir, 'link.json')
+    fs.symlinkSync(target, link)
+    assert.equal(await mintsWith(link), 1)
+    assert.equal(fs.readFileSync(target, 'utf8'), planted, 'written through the link')
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+})
+
+describe('secrets', () => {
+  it('custom header values never show when a client is inspected', () => {
+    const c = new Client(sandbox.options({ headers: { 'x-api-key': 'key-value-secret' } }))
+    const shown = util.inspect(c, { depth: 10, showHidden: true }) + String(c) + JSON.stringify(c)
+    assert.ok(!shown.includes('key-value-secret'), shown)
+    assert.ok(!shown.includes('correct-horse-battery-staple'), shown)
   })
 })

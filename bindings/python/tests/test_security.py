@@ -72,7 +72,7 @@ def test_environment_proxies_never_see_loopback_calls(sandbox: Sandbox) -> None:
             f"""
             import bsa_lms
             c = bsa_lms.Client(base_url={sandbox.url!r}, auth_url={sandbox.url!r},
-                email="ada@example.com", password="correct-horse-battery-staple", timeout=5)
+                email="ada@example.com", password="correct-horse-battery-staple", timeout=30)
             print(len(c.list_loan_products().items))
             """,
             env,
