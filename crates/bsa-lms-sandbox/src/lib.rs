@@ -30,6 +30,9 @@ mod routes;
 mod schedule;
 mod server;
 mod state;
+mod thread;
 
-pub use config::{Config, DEFAULT_TOKEN_LIFETIME_SECS};
+pub use admin::ADMIN_TOKEN_HEADER;
+pub use config::{Config, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_TOKEN_LIFETIME_SECS};
 pub use server::Sandbox;
+pub use thread::SandboxThread;

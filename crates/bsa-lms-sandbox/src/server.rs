@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -35,26 +35,53 @@ impl ConnectionKill {
     }
 }
 
-/// A running sandbox server.
+/// A running sandbox server, serving on the current tokio runtime.
+///
+/// For a server on a thread and runtime of its own (from synchronous code), see
+/// [`SandboxThread`](crate::SandboxThread).
 pub struct Sandbox {
     addr: SocketAddr,
+    admin_token: String,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
     /// Binds `config.host:config.port` and starts serving in the background.
+    ///
+    /// Fails with [`io::ErrorKind::PermissionDenied`] when the address is not loopback and
+    /// `config.allow_remote` is not set.
     pub async fn start(config: Config) -> io::Result<Sandbox> {
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
         let addr = listener.local_addr()?;
-        let router = routes::router(App::new(config));
+        if !addr.ip().is_loopback() && !config.allow_remote {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is not a loopback address: binding it exposes the admin surface and \
+                     the seed credentials to the network (allow it explicitly to proceed)",
+                    addr.ip()
+                ),
+            ));
+        }
+        let header_read_timeout = config.header_read_timeout;
+        let app = App::new(config)?;
+        let admin_token = app.shared().admin_token.clone();
+        let router = routes::router(app);
         let (shutdown, signal) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, router, signal));
+        let task = tokio::spawn(accept_loop(listener, router, signal, header_read_timeout));
         Ok(Sandbox {
             addr,
+            admin_token,
             shutdown,
             task: Some(task),
         })
+    }
+
+    /// The secret every `/_sandbox` request must send in the
+    /// [`ADMIN_TOKEN_HEADER`](crate::ADMIN_TOKEN_HEADER) header.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
     }
 
     /// Base URL of both the auth host and the API host, without a trailing slash.
@@ -84,13 +111,23 @@ impl Drop for Sandbox {
     }
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+    header_read_timeout: Duration,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, router.clone(), shutdown.clone()));
+                    connections.spawn(serve_connection(
+                        stream,
+                        router.clone(),
+                        shutdown.clone(),
+                        header_read_timeout,
+                    ));
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -108,7 +145,12 @@ async fn accept_loop(listener: TcpListener, router: Router, mut shutdown: watch:
     }
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch::Receiver<bool>) {
+async fn serve_connection(
+    stream: TcpStream,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+    header_read_timeout: Duration,
+) {
     let _ = stream.set_nodelay(true);
     let kill = ConnectionKill(Arc::new(Notify::new()));
     let service_kill = kill.clone();
@@ -117,7 +159,12 @@ async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch
         let mut router = router.clone();
         async move { Ok::<_, Infallible>(router.call(req).await.unwrap_or_else(|e| match e {})) }
     });
-    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    // Without a timer hyper enforces no header deadline, and a client that never finishes
+    // its headers would hold a connection (and a task) for ever.
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     let mut draining = *shutdown.borrow();
     if draining {
