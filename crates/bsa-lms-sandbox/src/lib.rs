@@ -34,5 +34,5 @@ mod thread;
 
 pub use admin::ADMIN_TOKEN_HEADER;
 pub use config::{Config, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_TOKEN_LIFETIME_SECS};
-pub use server::Sandbox;
+pub use server::{AdminError, Sandbox};
 pub use thread::SandboxThread;

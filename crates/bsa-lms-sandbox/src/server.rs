@@ -42,6 +42,8 @@ impl ConnectionKill {
 pub struct Sandbox {
     addr: SocketAddr,
     admin_token: String,
+    /// The same routes the server serves, for admin calls without a socket.
+    router: Router,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -69,10 +71,16 @@ impl Sandbox {
         let admin_token = app.shared().admin_token.clone();
         let router = routes::router(app);
         let (shutdown, signal) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, router, signal, header_read_timeout));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            router.clone(),
+            signal,
+            header_read_timeout,
+        ));
         Ok(Sandbox {
             addr,
             admin_token,
+            router,
             shutdown,
             task: Some(task),
         })
@@ -95,6 +103,85 @@ impl Sandbox {
         format!("http://{}", SocketAddr::new(ip, self.addr.port()))
     }
 
+    /// Calls an admin route in-process (no socket): `route` is relative to `/_sandbox/`
+    /// (`"reset"`, `"faults"`, `"loans/1/charges"`, ...), `body` its JSON. Returns the JSON
+    /// answer, or the status and text of a refusal. The routes and fault kinds are those of the
+    /// crate README; [`reset`](Self::reset), [`fault`](Self::fault) and [`stats`](Self::stats)
+    /// are shorthands.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use bsa_lms_sandbox::{Config, Sandbox};
+    /// use serde_json::json;
+    ///
+    /// let sandbox = Sandbox::start(Config::default()).await?;
+    /// sandbox
+    ///     .fault(json!({"path": "/v1/loans/*/repayments", "kind": "status", "status": 503}))
+    ///     .await?;
+    /// sandbox.admin(http::Method::POST, "unauthorized", Some(json!({"count": 1}))).await?;
+    /// assert_eq!(sandbox.stats().await?["repayments"], 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn admin(
+        &self,
+        method: http::Method,
+        route: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, AdminError> {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("/_sandbox/{route}"))
+            .header(crate::ADMIN_TOKEN_HEADER, &self.admin_token);
+        let body = match body {
+            Some(json) => {
+                request = request.header(http::header::CONTENT_TYPE, "application/json");
+                axum::body::Body::from(json.to_string())
+            }
+            None => axum::body::Body::empty(),
+        };
+        let request = request.body(body).map_err(|e| AdminError {
+            status: 0,
+            text: e.to_string(),
+        })?;
+        let response = match self.router.clone().call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .map_err(|e| AdminError {
+                status: status.as_u16(),
+                text: e.to_string(),
+            })?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if !status.is_success() {
+            return Err(AdminError {
+                status: status.as_u16(),
+                text,
+            });
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Back to the seed state (`POST /_sandbox/reset`).
+    pub async fn reset(&self) -> Result<(), AdminError> {
+        self.admin(http::Method::POST, "reset", None).await.map(drop)
+    }
+
+    /// Queues a fault (`POST /_sandbox/faults`): `{"path", "kind", "method"?, "count"?,
+    /// "status"?, "retryAfter"?, "delayMs"?}`; returns its id.
+    pub async fn fault(&self, spec: serde_json::Value) -> Result<String, AdminError> {
+        let answer = self.admin(http::Method::POST, "faults", Some(spec)).await?;
+        Ok(answer["id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The counters of `GET /_sandbox/stats` (`tokenMints`, `requests`, `customers`, `loans`,
+    /// `transactions`, `repayments`).
+    pub async fn stats(&self) -> Result<serde_json::Value, AdminError> {
+        self.admin(http::Method::GET, "stats", None).await
+    }
+
     /// Stops accepting, lets in-flight requests finish (bounded), and closes every connection.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
@@ -103,6 +190,21 @@ impl Sandbox {
         }
     }
 }
+
+/// An admin call the sandbox refused: its HTTP status and body (the error envelope).
+#[derive(Debug, Clone)]
+pub struct AdminError {
+    pub status: u16,
+    pub text: String,
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sandbox admin call failed with {}: {}", self.status, self.text)
+    }
+}
+
+impl std::error::Error for AdminError {}
 
 impl Drop for Sandbox {
     fn drop(&mut self) {

@@ -167,3 +167,26 @@ fn a_sandbox_thread_serves_without_a_runtime_of_the_caller() {
     let gone = runtime.block_on(async { reqwest::get(format!("{url}/_sandbox/stats")).await });
     assert!(gone.is_err(), "stopped: nothing listens any more");
 }
+
+#[tokio::test]
+async fn in_process_admin_helpers_need_no_socket_or_token_handling() {
+    let sandbox = Sandbox::start(Config::default()).await.unwrap();
+    let id = sandbox
+        .fault(json!({"path": "/v1/loan-products", "kind": "status", "status": 503}))
+        .await
+        .unwrap();
+    assert!(!id.is_empty());
+    let answer = reqwest::get(format!("{}/v1/loan-products", sandbox.url()))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 503);
+    let stats = sandbox.stats().await.unwrap();
+    assert_eq!(stats["requests"]["GET /v1/loan-products"], 1);
+    sandbox.reset().await.unwrap();
+    assert_eq!(sandbox.stats().await.unwrap()["requests"], json!({}));
+    let refused = sandbox
+        .admin(Method::POST, "faults", Some(json!({"kind": "nope"})))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status, 400, "{refused}");
+}
