@@ -166,7 +166,9 @@ impl Sandbox {
 
     /// Back to the seed state (`POST /_sandbox/reset`).
     pub async fn reset(&self) -> Result<(), AdminError> {
-        self.admin(http::Method::POST, "reset", None).await.map(drop)
+        self.admin(http::Method::POST, "reset", None)
+            .await
+            .map(drop)
     }
 
     /// Queues a fault (`POST /_sandbox/faults`): `{"path", "kind", "method"?, "count"?,
@@ -200,7 +202,11 @@ pub struct AdminError {
 
 impl std::fmt::Display for AdminError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "sandbox admin call failed with {}: {}", self.status, self.text)
+        write!(
+            f,
+            "sandbox admin call failed with {}: {}",
+            self.status, self.text
+        )
     }
 }
 

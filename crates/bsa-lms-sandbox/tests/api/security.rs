@@ -100,7 +100,10 @@ fn the_binary_refuses_a_remote_host_without_the_flag_and_warns_with_it() {
     assert!(output.stdout.is_empty(), "no URL is announced");
 
     let (mut child, url, token) = spawn(&["--host", "0.0.0.0", "--allow-remote"]);
-    assert!(url.starts_with("http://127.0.0.1:") && token.len() == 32, "{url} {token}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && token.len() == 32,
+        "{url} {token}"
+    );
     drop(child.stdin.take());
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -108,7 +111,10 @@ fn the_binary_refuses_a_remote_host_without_the_flag_and_warns_with_it() {
     assert!(wait_exit(&mut child).success());
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(stderr.contains("WARNING") && stderr.contains("--allow-remote"), "{stderr}");
+    assert!(
+        stderr.contains("WARNING") && stderr.contains("--allow-remote"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
