@@ -33,8 +33,9 @@ impl NativeSandbox {
         let mut config = Config::default();
         if let Some(o) = options {
             if let Some(port) = o.port {
-                config.port = u16::try_from(port)
-                    .map_err(|_| Error::new(Status::InvalidArg, format!("port {port} is out of range")))?;
+                config.port = u16::try_from(port).map_err(|_| {
+                    Error::new(Status::InvalidArg, format!("port {port} is out of range"))
+                })?;
             }
             if let Some(seconds) = o.token_lifetime_seconds {
                 if !(seconds.is_finite() && seconds >= 0.0) {
@@ -46,14 +47,16 @@ impl NativeSandbox {
                 config.token_lifetime_secs = seconds as u64;
             }
             if let Some(text) = o.today {
-                let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|e| {
-                    Error::new(Status::InvalidArg, format!("today {text:?}: {e}"))
-                })?;
+                let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|e| Error::new(Status::InvalidArg, format!("today {text:?}: {e}")))?;
                 config.today = Some(date);
             }
         }
         let sandbox = SandboxThread::start(config).map_err(|e| {
-            Error::new(Status::GenericFailure, format!("the sandbox cannot start: {e}"))
+            Error::new(
+                Status::GenericFailure,
+                format!("the sandbox cannot start: {e}"),
+            )
         })?;
         Ok(NativeSandbox {
             url: sandbox.url().to_owned(),

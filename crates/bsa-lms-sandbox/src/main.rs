@@ -106,11 +106,11 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let remote = args.config.allow_remote
-        && args
+        && !args
             .config
             .host
             .parse::<IpAddr>()
-            .map_or(true, |ip| !ip.is_loopback());
+            .is_ok_and(|ip| ip.is_loopback());
     let sandbox = match Sandbox::start(args.config).await {
         Ok(s) => s,
         Err(e) if e.kind() == ErrorKind::PermissionDenied => {
