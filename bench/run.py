@@ -73,11 +73,17 @@ class Sandbox:
             text=True,
         )
         assert self.proc.stdout is not None
+        token = self.proc.stdout.readline().strip()
         line = self.proc.stdout.readline().strip()
-        if not line.startswith("BSA_LMS_SANDBOX_URL="):
+        if not (
+            token.startswith("BSA_LMS_SANDBOX_ADMIN_TOKEN=")
+            and line.startswith("BSA_LMS_SANDBOX_URL=")
+        ):
             self.stop()
-            raise RuntimeError(f"the sandbox said {line!r}")
+            raise RuntimeError(f"the sandbox said {token!r} {line!r}")
         self.url = line.split("=", 1)[1]
+        # The benchmark processes inherit it for their /_sandbox calls.
+        os.environ["BSA_LMS_SANDBOX_ADMIN_TOKEN"] = token.split("=", 1)[1]
 
     def stop(self) -> None:
         if self.proc.stdin:

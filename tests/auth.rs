@@ -150,6 +150,10 @@ async fn auth_host_outage_recovers_when_it_returns() {
     assert_eq!(err.auth_reason(), Some(AuthReason::ServerError));
     reqwest::Client::new()
         .delete(format!("{}/_sandbox/faults", env.url))
+        .header(
+            bsa_lms_sandbox::ADMIN_TOKEN_HEADER,
+            env.sandbox.admin_token(),
+        )
         .send()
         .await
         .unwrap();

@@ -70,7 +70,9 @@ class Admin {
   }
 
   post(path, body) {
-    return admin('POST', `${this.url}${path}`, body, { authorization: this.bearer })
+    // bench/run.py passes on the sandbox's admin token for the /_sandbox calls.
+    const adminToken = process.env.BSA_LMS_SANDBOX_ADMIN_TOKEN ?? ''
+    return admin('POST', `${this.url}${path}`, body, { authorization: this.bearer, 'x-sandbox-admin-token': adminToken })
   }
 
   /** Resets the sandbox; seeds one customer, its loan (product 2: 12 instalments) and

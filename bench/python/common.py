@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -49,7 +50,12 @@ class Admin:
             f"{self.url}{path}",
             data=json.dumps(body).encode(),
             method="POST",
-            headers={"Authorization": self.bearer, "Content-Type": "application/json"},
+            # bench/run.py passes on the sandbox's admin token for the /_sandbox calls.
+            headers={
+                "Authorization": self.bearer,
+                "Content-Type": "application/json",
+                "X-Sandbox-Admin-Token": os.environ.get("BSA_LMS_SANDBOX_ADMIN_TOKEN", ""),
+            },
         )
         with urllib.request.urlopen(req) as resp:
             result: dict[str, object] = json.load(resp)

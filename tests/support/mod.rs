@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use bsa_lms::{Client, ClientBuilder};
-use bsa_lms_sandbox::{Config, Sandbox};
+use bsa_lms_sandbox::{ADMIN_TOKEN_HEADER, Config, Sandbox};
 use serde_json::{Value, json};
 
 pub const EMAIL: &str = "ada@example.com";
@@ -52,6 +52,7 @@ impl Env {
         let resp = self
             .http
             .post(format!("{}/_sandbox/{path}", self.url))
+            .header(ADMIN_TOKEN_HEADER, self.sandbox.admin_token())
             .json(&body)
             .send()
             .await
@@ -75,6 +76,7 @@ impl Env {
     pub async fn stats(&self) -> Value {
         self.http
             .get(format!("{}/_sandbox/stats", self.url))
+            .header(ADMIN_TOKEN_HEADER, self.sandbox.admin_token())
             .send()
             .await
             .unwrap()

@@ -55,6 +55,11 @@ impl Admin {
             .http
             .post(format!("{}{path}", self.url))
             .header(AUTHORIZATION, self.bearer.clone())
+            // bench/run.py passes on the sandbox's admin token for the /_sandbox calls.
+            .header(
+                "x-sandbox-admin-token",
+                std::env::var("BSA_LMS_SANDBOX_ADMIN_TOKEN").unwrap_or_default(),
+            )
             .json(&body)
             .send()
             .await?;

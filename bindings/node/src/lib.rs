@@ -7,6 +7,8 @@
 //! onto its error classes. Nothing here panics on input, and a panic in the
 //! core surfaces as a rejected promise, never as a crash.
 
+mod sandbox;
+
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};

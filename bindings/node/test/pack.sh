@@ -57,4 +57,7 @@ BSA_LMS_SANDBOX_BIN=${BSA_LMS_SANDBOX_BIN:-$here/../../target/debug/bsa-lms-sand
 "$here/node_modules/.bin/tsc" --strict --noEmit --module nodenext --moduleResolution nodenext --target es2022 \
   --types node --typeRoots "$here/node_modules/@types" typed.ts
 echo "typescript ok"
+# The testing kit from the tarball alone: the example service's tests, in-process sandbox.
+cp "$here"/../../examples/testing/node/* .
+node --test service.test.mjs
 echo "1 passed, 0 failed: the packed tarball installs and runs"

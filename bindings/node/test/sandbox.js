@@ -25,7 +25,11 @@ function startSandbox() {
     child.on('error', (err) => reject(new Error(`cannot start ${binary()}: ${err.message} (cargo build -p bsa-lms-sandbox)`)))
     child.on('exit', (code) => reject(new Error(`sandbox exited with ${code}: ${stderr}`)))
     const lines = readline.createInterface({ input: child.stdout })
+    // The admin token line comes first, then the URL line.
+    let adminToken = ''
     lines.on('line', (line) => {
+      const token = /^BSA_LMS_SANDBOX_ADMIN_TOKEN=(\S+)$/.exec(line.trim())
+      if (token) adminToken = token[1]
       const match = /^BSA_LMS_SANDBOX_URL=(\S+)$/.exec(line.trim())
       if (!match) return
       lines.close()
@@ -34,14 +38,15 @@ function startSandbox() {
       child.stdin.unref?.()
       child.stdout.destroy()
       child.stderr.destroy()
-      resolve(new Sandbox(match[1], child))
+      resolve(new Sandbox(match[1], adminToken, child))
     })
   })
 }
 
 class Sandbox {
-  constructor(url, child) {
+  constructor(url, adminToken, child) {
     this.url = url
+    this.adminToken = adminToken
     this.child = child
   }
 
@@ -53,7 +58,10 @@ class Sandbox {
   async admin(method, route, body) {
     const res = await fetch(this.url + '/_sandbox/' + route, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        'x-sandbox-admin-token': this.adminToken,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await res.text()

@@ -12,6 +12,7 @@ mod convert;
 mod errors;
 mod logging;
 mod runtime;
+mod sandbox;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -597,6 +598,8 @@ mod _native {
 
     #[pymodule_export]
     use super::{_at_exit, _panic_probe, Completions, NativeClient, Pending, operations};
+    #[pymodule_export]
+    use crate::sandbox::NativeSandbox;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -31,8 +31,9 @@ def sandbox_binary() -> str:
 class Sandbox:
     """The running sandbox and its admin surface (``/_sandbox/...``)."""
 
-    def __init__(self, url: str, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, url: str, admin_token: str, process: subprocess.Popen[bytes]) -> None:
         self.url = url
+        self.admin_token = admin_token
         self.process = process
 
     def options(self, **extra: Any) -> dict[str, Any]:
@@ -48,11 +49,11 @@ class Sandbox:
 
     def admin(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
+        headers = {"x-sandbox-admin-token": self.admin_token}
+        if data is not None:
+            headers["content-type"] = "application/json"
         request = urllib.request.Request(
-            f"{self.url}/_sandbox/{route}",
-            data=data,
-            method=method,
-            headers={"content-type": "application/json"} if data is not None else {},
+            f"{self.url}/_sandbox/{route}", data=data, method=method, headers=headers
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             text = response.read().decode()
@@ -96,17 +97,20 @@ def sandbox() -> Iterator[Sandbox]:
         stderr=subprocess.DEVNULL,
     )
     assert process.stdout is not None
-    url = None
+    # The admin token line comes first, then the URL line.
+    url = admin_token = None
     for raw in process.stdout:
         line = raw.decode().strip()
+        if line.startswith("BSA_LMS_SANDBOX_ADMIN_TOKEN="):
+            admin_token = line.split("=", 1)[1]
         if line.startswith("BSA_LMS_SANDBOX_URL="):
             url = line.split("=", 1)[1]
             break
-    if url is None:
+    if url is None or admin_token is None:
         process.kill()
         pytest.fail(f"the sandbox printed no URL (exit status {process.wait()})")
     try:
-        yield Sandbox(url, process)
+        yield Sandbox(url, admin_token, process)
     finally:
         # Closing stdin makes it exit.
         assert process.stdin is not None

@@ -1,10 +1,12 @@
-//! The test surface under `/_sandbox` (JSON in and out, no auth, never part of `/v1`).
-//! The contract is documented in the crate README.
+//! The test surface under `/_sandbox` (JSON in and out, never part of `/v1`), open only to the
+//! holder of the instance's admin token. The contract is documented in the crate README.
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
@@ -23,7 +25,10 @@ use crate::state::{App, RollbackStep};
 /// Default sleep of a `delay` fault that names no `delayMs`.
 const DEFAULT_DELAY_MS: i64 = 1000;
 
-pub fn router() -> Router<App> {
+/// The request header that carries the admin token on every `/_sandbox` call.
+pub const ADMIN_TOKEN_HEADER: &str = "x-sandbox-admin-token";
+
+pub fn router(app: &App) -> Router<App> {
     Router::new()
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/clock", get(get_clock).post(set_clock))
@@ -41,6 +46,35 @@ pub fn router() -> Router<App> {
         .route("/_sandbox/rollback-stop", post(set_rollback_stop))
         .route("/_sandbox/transaction-shape", post(set_transaction_shape))
         .route("/_sandbox/stats", get(stats))
+        .route_layer(from_fn_with_state(app.clone(), require_admin_token))
+}
+
+/// Without the token, any web page the developer visits could reset or fault the sandbox with
+/// a cross-site request, and any local user could steer another user's test run.
+async fn require_admin_token(State(app): State<App>, req: Request, next: Next) -> Response {
+    let expected = app.shared().admin_token.as_bytes();
+    let given = req
+        .headers()
+        .get(ADMIN_TOKEN_HEADER)
+        .map_or(&b""[..], |v| v.as_bytes());
+    if !same_secret(given, expected) {
+        return ApiError::unauthenticated(format!(
+            "/_sandbox routes need the {ADMIN_TOKEN_HEADER} header (the sandbox prints \
+             BSA_LMS_SANDBOX_ADMIN_TOKEN at startup)"
+        ))
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Compares in time independent of where the inputs differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 fn ok() -> Json<Value> {

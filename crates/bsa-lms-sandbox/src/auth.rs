@@ -42,12 +42,17 @@ impl Account {
     }
 }
 
+/// Email of the seed partner account (role `ADMIN`), present after every reset.
+pub const SEED_EMAIL: &str = "ada@example.com";
+/// Password of [`SEED_EMAIL`]: public, like the sandbox's signing key.
+pub const SEED_PASSWORD: &str = "correct-horse-battery-staple";
+
 /// The seed partner account plus a non-admin one whose tokens the API must refuse.
 pub fn seed_accounts() -> Vec<Account> {
     vec![
         Account {
-            email: "ada@example.com".to_owned(),
-            password: "correct-horse-battery-staple".to_owned(),
+            email: SEED_EMAIL.to_owned(),
+            password: SEED_PASSWORD.to_owned(),
             roles: vec![ADMIN_ROLE.to_owned()],
             // The subject of the documentation's example token.
             sub: "5cf37266-3473-4006-984f-9325122678b7".to_owned(),

@@ -1,9 +1,13 @@
-//! `bsa-lms-sandbox [--host H] [--port P] [--token-lifetime SECS] [--today YYYY-MM-DD] [--exit-with-stdin]`
+//! `bsa-lms-sandbox [--host H [--allow-remote]] [--port P] [--token-lifetime SECS]
+//! [--today YYYY-MM-DD] [--admin-token TOKEN] [--exit-with-stdin]`
 //!
-//! Prints exactly one machine-readable line, `BSA_LMS_SANDBOX_URL=http://127.0.0.1:<port>`, on
-//! stdout, a human banner on stderr, and serves until SIGINT/SIGTERM (or stdin EOF when asked).
+//! Prints two machine-readable lines on stdout, `BSA_LMS_SANDBOX_ADMIN_TOKEN=<token>` then
+//! `BSA_LMS_SANDBOX_URL=http://127.0.0.1:<port>` (a harness that reads up to the URL line has
+//! seen both), a human banner on stderr, and serves until SIGINT/SIGTERM (or stdin EOF when
+//! asked).
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
+use std::net::IpAddr;
 use std::process::ExitCode;
 
 use bsa_lms_sandbox::{Config, Sandbox};
@@ -11,8 +15,8 @@ use chrono::NaiveDate;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::oneshot;
 
-const USAGE: &str = "usage: bsa-lms-sandbox [--host 127.0.0.1] [--port 0] [--token-lifetime SECS] \
-[--today YYYY-MM-DD] [--exit-with-stdin]";
+const USAGE: &str = "usage: bsa-lms-sandbox [--host 127.0.0.1 [--allow-remote]] [--port 0] \
+[--token-lifetime SECS] [--today YYYY-MM-DD] [--admin-token TOKEN] [--exit-with-stdin]";
 
 struct Args {
     config: Config,
@@ -47,6 +51,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 let date = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
                     .map_err(|e| format!("--today {text}: {e}"))?;
                 config.today = Some(date);
+            }
+            "--allow-remote" => config.allow_remote = true,
+            "--admin-token" => {
+                let token = value()?;
+                if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err("--admin-token must be non-empty printable ASCII".to_owned());
+                }
+                config.admin_token = Some(token);
             }
             "--exit-with-stdin" => exit_with_stdin = true,
             "-h" | "--help" => return Ok(None),
@@ -93,13 +105,31 @@ async fn main() -> ExitCode {
         eprintln!("bsa-lms-sandbox: cannot install signal handlers");
         return ExitCode::FAILURE;
     };
+    let remote = args.config.allow_remote
+        && !args
+            .config
+            .host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     let sandbox = match Sandbox::start(args.config).await {
         Ok(s) => s,
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            eprintln!("bsa-lms-sandbox: cannot start: {e}: pass --allow-remote");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("bsa-lms-sandbox: cannot start: {e}");
             return ExitCode::FAILURE;
         }
     };
+    if remote {
+        let _ = writeln!(
+            std::io::stderr(),
+            "bsa-lms-sandbox: WARNING: serving beyond loopback (--allow-remote): anyone who can \
+             reach this port can mint tokens with the public seed credentials; keep the admin \
+             token secret"
+        );
+    }
     let url = sandbox.url();
     // The banner goes first, and write errors are ignored: a harness may close
     // its end of the pipes as soon as it has read the URL line.
@@ -109,10 +139,15 @@ async fn main() -> ExitCode {
          \x20 auth base URL (BSA_LMS_AUTH_URL): {url}\n\
          \x20 API base URL  (BSA_LMS_BASE_URL): {url}\n\
          \x20 seed account: ada@example.com / correct-horse-battery-staple (ADMIN)\n\
-         \x20 test surface: {url}/_sandbox/...\n\
+         \x20 test surface: {url}/_sandbox/... (header x-sandbox-admin-token, printed on stdout)\n\
          \x20 stop with Ctrl-C"
     );
     let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "BSA_LMS_SANDBOX_ADMIN_TOKEN={}",
+        sandbox.admin_token()
+    );
     let _ = writeln!(stdout, "BSA_LMS_SANDBOX_URL={url}");
     let _ = stdout.flush();
     drop(stdout);

@@ -147,18 +147,25 @@ pub struct Shared {
     /// Sequence number of the next token. Never reset, so a token minted after `reset` can not
     /// collide with a revoked one.
     pub token_seq: AtomicU64,
+    /// The secret of the `/_sandbox` routes (never reset).
+    pub admin_token: String,
     store: Mutex<Store>,
 }
 
 impl App {
-    pub fn new(config: Config) -> Self {
+    pub fn new(config: Config) -> std::io::Result<Self> {
         let store = Mutex::new(Store::seed(&config));
-        App(Arc::new(Shared {
+        let admin_token = match &config.admin_token {
+            Some(token) => token.clone(),
+            None => random_token()?,
+        };
+        Ok(App(Arc::new(Shared {
             keys: Keys::sandbox(),
             token_seq: AtomicU64::new(1),
+            admin_token,
             store,
             config,
-        }))
+        })))
     }
 
     pub fn shared(&self) -> &Shared {
@@ -179,4 +186,11 @@ impl App {
     pub fn reset(&self) {
         *self.store() = Store::seed(&self.0.config);
     }
+}
+
+/// 128 bits from the OS, hex-encoded: unguessable by a web page or another local user.
+fn random_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

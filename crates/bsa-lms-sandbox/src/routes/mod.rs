@@ -96,7 +96,7 @@ pub fn router(app: App) -> Router {
 
     Router::new()
         .merge(v1)
-        .merge(admin::router())
+        .merge(admin::router(&app))
         .fallback(not_found)
         // After every route is added: it applies to the routes present at this point.
         .method_not_allowed_fallback(method_not_allowed)

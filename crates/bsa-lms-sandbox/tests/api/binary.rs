@@ -9,7 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::common::{EMAIL, PASSWORD};
 
-fn spawn(args: &[&str]) -> (Child, String) {
+/// The started binary, its URL and its admin token (the two lines it prints, token first).
+pub fn spawn(args: &[&str]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bsa-lms-sandbox"))
         .args(args)
         .stdin(Stdio::piped())
@@ -17,19 +18,20 @@ fn spawn(args: &[&str]) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("BSA_LMS_SANDBOX_URL=")
-        .unwrap_or_else(|| panic!("first line: {line:?}"))
-        .to_owned();
-    (child, url)
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = |prefix: &str| {
+        let line = lines.next().expect("a line").unwrap();
+        line.trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix}, got {line:?}"))
+            .to_owned()
+    };
+    let admin_token = next("BSA_LMS_SANDBOX_ADMIN_TOKEN=");
+    let url = next("BSA_LMS_SANDBOX_URL=");
+    (child, url, admin_token)
 }
 
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+pub fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -42,7 +44,7 @@ fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
 
 #[tokio::test]
 async fn prints_its_url_serves_and_exits_when_stdin_closes() {
-    let (mut child, url) = spawn(&[
+    let (mut child, url, admin_token) = spawn(&[
         "--port",
         "0",
         "--today",
@@ -80,6 +82,7 @@ async fn prints_its_url_serves_and_exits_when_stdin_closes() {
     );
     let clock: serde_json::Value = http
         .get(format!("{url}/_sandbox/clock"))
+        .header(bsa_lms_sandbox::ADMIN_TOKEN_HEADER, admin_token)
         .send()
         .await
         .unwrap()
@@ -96,7 +99,7 @@ async fn prints_its_url_serves_and_exits_when_stdin_closes() {
 
 #[test]
 fn stops_cleanly_on_sigterm() {
-    let (mut child, _url) = spawn(&[]);
+    let (mut child, _url, _) = spawn(&[]);
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

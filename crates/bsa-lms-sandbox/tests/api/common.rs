@@ -1,6 +1,6 @@
 //! Test harness: one sandbox per test, driven over HTTP like any SDK would.
 
-use bsa_lms_sandbox::{Config, Sandbox};
+use bsa_lms_sandbox::{ADMIN_TOKEN_HEADER, Config, Sandbox};
 use chrono::NaiveDate;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -14,6 +14,7 @@ pub struct Env {
     pub url: String,
     pub http: reqwest::Client,
     pub token: String,
+    pub admin_token: String,
 }
 
 /// A response reduced to what the assertions need.
@@ -73,12 +74,14 @@ pub async fn start() -> Env {
 pub async fn start_with(config: Config) -> Env {
     let sandbox = Sandbox::start(config).await.expect("sandbox starts");
     let url = sandbox.url();
+    let admin_token = sandbox.admin_token().to_owned();
     let http = reqwest::Client::new();
     let mut env = Env {
         _sandbox: sandbox,
         url,
         http,
         token: String::new(),
+        admin_token,
     };
     env.token = env.mint(EMAIL, PASSWORD).await;
     env
@@ -101,11 +104,15 @@ impl Env {
         reply(response).await
     }
 
-    /// Sends a request with the env's token (when `auth`) and an optional JSON body.
+    /// Sends a request with the env's token (when `auth`) and an optional JSON body; a
+    /// `/_sandbox` request carries the admin token.
     pub async fn send(&self, method: Method, path: &str, body: Option<Value>, auth: bool) -> Reply {
         let mut request = self.http.request(method, format!("{}{path}", self.url));
         if auth {
             request = request.bearer_auth(&self.token);
+        }
+        if path.starts_with("/_sandbox") {
+            request = request.header(ADMIN_TOKEN_HEADER, &self.admin_token);
         }
         if let Some(body) = body {
             request = request.json(&body);

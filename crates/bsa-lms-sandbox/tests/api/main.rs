@@ -9,4 +9,5 @@ mod credit;
 mod customers;
 mod faults;
 mod loans;
+mod security;
 mod transactions;
