@@ -24,6 +24,8 @@ mod config;
 mod dispatch;
 mod error;
 pub mod jwt;
+mod lenient;
+mod multipart;
 mod pagination;
 pub mod retry;
 mod token_cache;
@@ -48,6 +50,7 @@ pub use config::{
 pub use dispatch::operations;
 pub use error::{AuthReason, Error, ErrorKind, FieldError};
 pub use generated::{Client, builder, types};
+pub use multipart::FilePart;
 pub use pagination::{Page, paginate};
 pub use progenitor_client::ResponseValue;
 pub use retry::RetryPolicy;
