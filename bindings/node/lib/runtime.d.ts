@@ -1,6 +1,9 @@
 // Types of the hand-written runtime (lib/runtime.js); index.d.ts re-exports them.
 
 /** One entry of an `invalid_argument` answer, or the argument the SDK rejected. */
+/** A file argument: a path, the bytes, or a readable stream (read to its end before sending). */
+export type FileInput = string | Uint8Array | ArrayBuffer | AsyncIterable<Uint8Array | string>
+
 export interface FieldError {
   /** Name of the offending field or parameter, as the API spells it. */
   field: string
