@@ -641,10 +641,11 @@ fn lenient_integers(file: &mut syn::File) {
                     || ty.contains(&format!("<{t}>"))
                     || ty.contains(&format!("::{t}>"))
             });
-            let mut decoded = false;
+            let (mut decoded, mut defaulted) = (false, false);
             for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
                 let _ = attr.parse_nested_meta(|meta| {
                     decoded |= meta.path.is_ident("deserialize_with");
+                    defaulted |= meta.path.is_ident("default");
                     if meta.input.peek(syn::Token![=]) {
                         meta.value()?.parse::<syn::Expr>()?;
                     }
@@ -655,6 +656,10 @@ fn lenient_integers(file: &mut syn::File) {
                 field.attrs.push(syn::parse_quote!(
                     #[serde(deserialize_with = "crate::lenient::integer")]
                 ));
+                // A custom decoder drops serde's "a missing Option is None".
+                if ty.contains("Option<") && !defaulted {
+                    field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                }
             }
         }
     }

@@ -78,7 +78,12 @@ async fn inputs_are_checked_before_sending() {
             .full_name("JOHN DEO MWAMBA")
             .pdf_file(PDF.to_vec())
     };
-    for bad in ["25576226062", "2557622606211", "25576226062a", "+25576226062"] {
+    for bad in [
+        "25576226062",
+        "2557622606211",
+        "25576226062a",
+        "+25576226062",
+    ] {
         let err = boost().mobile_number(bad).send().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{bad}");
         assert!(err.to_string().contains("MobileNumber"), "{err}");

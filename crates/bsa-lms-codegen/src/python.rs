@@ -806,7 +806,13 @@ fn method(out: &mut String, op: &Op, asynchronous: bool) {
             match returns {
                 // Any JSON: returned as decoded (a dict, a list or None).
                 Some(model) if model == "Any" => {
-                    fitted(out, "        ", &format!("data: Any = {call}"), &call_args, ")");
+                    fitted(
+                        out,
+                        "        ",
+                        &format!("data: Any = {call}"),
+                        &call_args,
+                        ")",
+                    );
                     out.push_str("        return data\n");
                 }
                 Some(model) => {
