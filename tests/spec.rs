@@ -1594,6 +1594,16 @@ fn user_facing_text_cites_no_internal_document() {
         "bindings/node/index.d.ts",
         "bindings/node/index.js",
         "bindings/node/lib/runtime.d.ts",
+        // rustdoc of the public Rust surface
+        "src/lib.rs",
+        "src/client.rs",
+        "src/dispatch.rs",
+        "src/error.rs",
+        "src/lenient.rs",
+        "src/multipart.rs",
+        "src/pagination.rs",
+        "src/retry.rs",
+        "src/jwt.rs",
     ];
     let citations = [
         "REFERENCE",
