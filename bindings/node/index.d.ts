@@ -2057,6 +2057,8 @@ export declare class Client extends BaseClient {
    * beyond the common ones.
    *
    * `GET /v1/loan-products`
+   *
+   * Request and response bodies: x-bsa-source `old`.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
    */
   listLoanProducts(options?: RequestOptions): Promise<LoanProductList>
@@ -2198,6 +2200,8 @@ export declare class Client extends BaseClient {
    * the older revision (the externalId form from the alternate revision's list).
    *
    * `POST /v1/loans/external/{loan_external_id}/repayments/charge-off`
+   *
+   * Request and response bodies: x-bsa-source `alt`.
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param params Body fields; unset optional fields are not sent.
@@ -2216,6 +2220,8 @@ export declare class Client extends BaseClient {
    * the loan is not `Overpaid` or the amount exceeds the overpaid balance.
    *
    * `POST /v1/loans/external/{loan_external_id}/repayments/credit-balance-refund`
+   *
+   * Request and response bodies: x-bsa-source `inferred`.
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param params Body fields; unset optional fields are not sent.
@@ -2234,6 +2240,8 @@ export declare class Client extends BaseClient {
    * externalId form from the alternate revision's list).
    *
    * `POST /v1/loans/external/{loan_external_id}/repayments/recover`
+   *
+   * Request and response bodies: x-bsa-source `alt`.
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param params Body fields; unset optional fields are not sent.
@@ -2253,6 +2261,8 @@ export declare class Client extends BaseClient {
    * alternate revision's list).
    *
    * `POST /v1/loans/external/{loan_external_id}/repayments/refund`
+   *
+   * Request and response bodies: x-bsa-source `alt`.
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param params Body fields; unset optional fields are not sent.
@@ -2271,6 +2281,8 @@ export declare class Client extends BaseClient {
    * list).
    *
    * `POST /v1/loans/external/{loan_external_id}/repayments/waive-interest`
+   *
+   * Request and response bodies: x-bsa-source `alt`.
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param params Body fields; unset optional fields are not sent.
@@ -2306,6 +2318,8 @@ export declare class Client extends BaseClient {
    * alternate revision's list).
    *
    * `POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust`
+   *
+   * Request and response bodies: x-bsa-source `alt`.
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param transactionId The transaction's `id`.
@@ -2326,6 +2340,8 @@ export declare class Client extends BaseClient {
    * (the externalId form from the alternate revision's list).
    *
    * `POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse`
+   *
+   * Request and response bodies: x-bsa-source `alt`.
    * @param loanExternalId The loan's externalId set on create, percent-encoded as one path segment.
    * A loan created without one is reachable only by LMS id.
    * @param transactionId The transaction's `id`.
@@ -2496,6 +2512,8 @@ export declare class Client extends BaseClient {
    * the older revision (the externalId form from the alternate revision's list).
    *
    * `POST /v1/loans/{loan_id}/repayments/charge-off`
+   *
+   * Request and response bodies: x-bsa-source `old`.
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
@@ -2513,6 +2531,8 @@ export declare class Client extends BaseClient {
    * the loan is not `Overpaid` or the amount exceeds the overpaid balance.
    *
    * `POST /v1/loans/{loan_id}/repayments/credit-balance-refund`
+   *
+   * Request and response bodies: x-bsa-source `inferred`.
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
@@ -2530,6 +2550,8 @@ export declare class Client extends BaseClient {
    * externalId form from the alternate revision's list).
    *
    * `POST /v1/loans/{loan_id}/repayments/recover`
+   *
+   * Request and response bodies: x-bsa-source `old`.
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
@@ -2548,6 +2570,8 @@ export declare class Client extends BaseClient {
    * alternate revision's list).
    *
    * `POST /v1/loans/{loan_id}/repayments/refund`
+   *
+   * Request and response bodies: x-bsa-source `old`.
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
@@ -2565,6 +2589,8 @@ export declare class Client extends BaseClient {
    * list).
    *
    * `POST /v1/loans/{loan_id}/repayments/waive-interest`
+   *
+   * Request and response bodies: x-bsa-source `old`.
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param params Body fields; unset optional fields are not sent.
    * @param options Per-call `timeout` (ms), `maxRetries`, `headers` and `signal`.
@@ -2599,6 +2625,8 @@ export declare class Client extends BaseClient {
    * alternate revision's list).
    *
    * `POST /v1/loans/{loan_id}/repayments/{transaction_id}/adjust`
+   *
+   * Request and response bodies: x-bsa-source `old`.
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param transactionId The transaction's `id`.
    * @param params Body fields; unset optional fields are not sent.
@@ -2618,6 +2646,8 @@ export declare class Client extends BaseClient {
    * (the externalId form from the alternate revision's list).
    *
    * `POST /v1/loans/{loan_id}/repayments/{transaction_id}/reverse`
+   *
+   * Request and response bodies: x-bsa-source `old`.
    * @param loanId LMS loan id as returned by create or list (opaque string).
    * @param transactionId The transaction's `id`.
    * @param params Body fields; unset optional fields are not sent.

@@ -610,7 +610,12 @@ fn clients(header: &str, ops: &[Op]) -> String {
     if files {
         runtime.push("_file_part");
     }
-    let _ = writeln!(out, "from ._client import {}", runtime.join(", "));
+    let runtime: Vec<String> = runtime.into_iter().map(str::to_owned).collect();
+    if format!("from ._client import {}", runtime.join(", ")).len() <= WIDTH {
+        let _ = writeln!(out, "from ._client import {}", runtime.join(", "));
+    } else {
+        fitted(&mut out, "", "from ._client import (", &runtime, ")");
+    }
     let mut used: BTreeSet<String> = BTreeSet::new();
     for op in ops {
         used.extend(
@@ -698,6 +703,13 @@ fn method(out: &mut String, op: &Op, asynchronous: bool) {
     });
     paragraphs.push(spec.description.clone());
     paragraphs.extend(provenance(spec.source.as_deref()));
+    paragraphs.extend(provenance(spec.body_source.as_deref()).map(|p| {
+        p.replacen(
+            "Provenance:",
+            "Provenance of the request and response bodies:",
+            1,
+        )
+    }));
     let tag = spec
         .tag
         .as_deref()

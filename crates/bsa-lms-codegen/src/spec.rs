@@ -26,6 +26,9 @@ pub struct Operation {
     pub description: String,
     pub tag: Option<String>,
     pub source: Option<String>,
+    /// `x-bsa-source` of the request body and of the success response, when
+    /// only they (not the operation) come from another revision.
+    pub body_source: Option<String>,
     /// Path parameters in path order, then query parameters in spec order.
     pub params: Vec<Param>,
     pub body: Option<Body>,
@@ -357,6 +360,10 @@ fn parse_operation(
         description: text(op, "description"),
         tag: op["tags"][0].as_str().map(str::to_owned),
         source: op["x-bsa-source"].as_str().map(str::to_owned),
+        body_source: request
+            .and_then(|rb| rb["x-bsa-source"].as_str())
+            .or_else(|| success.and_then(|r| r["x-bsa-source"].as_str()))
+            .map(str::to_owned),
         params,
         body,
         response,

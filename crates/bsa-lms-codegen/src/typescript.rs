@@ -527,6 +527,10 @@ fn method(out: &mut String, op: &Op) {
                 s.path,
                 provenance_suffix(s.source.as_deref())
             ),
+            &s.body_source
+                .as_deref()
+                .map(|b| format!("Request and response bodies: x-bsa-source `{b}`."))
+                .unwrap_or_default(),
         ],
         &tags.iter().map(String::as_str).collect::<Vec<_>>(),
     );

@@ -8,7 +8,15 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ._client import AsyncClientBase, AsyncPager, FileInput, SyncClientBase, SyncPage, _date, _file_part
+from ._client import (
+    AsyncClientBase,
+    AsyncPager,
+    FileInput,
+    SyncClientBase,
+    SyncPage,
+    _date,
+    _file_part,
+)
 from .models import CreditBoostResult, CreditScorecard, Customer, Loan, LoanProductList, Transaction
 
 __all__ = ["AsyncClient", "Client"]
@@ -465,6 +473,9 @@ class Client(SyncClientBase):
         references this endpoint; the response shape is documented only by the older revision.
         No errors are documented beyond the common ones.
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``GET /v1/loan-products`` (loanProducts)
 
         Args:
@@ -849,6 +860,9 @@ class Client(SyncClientBase):
         forms; its request and response bodies come from the older revision (the externalId
         form from the alternate revision's list).
 
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
+
         ``POST /v1/loans/external/{loan_external_id}/repayments/charge-off`` (repayments)
 
         Args:
@@ -920,6 +934,9 @@ class Client(SyncClientBase):
         `type` is `Credit Balance Refund`. How it differs from refund is not documented.
         Errors (inferred): 404 `not_found`; 409 `aborted` when the loan is not `Overpaid` or
         the amount exceeds the overpaid balance.
+
+        Provenance of the request and response bodies: inferred, documented in no revision
+        (x-bsa-source: inferred).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/credit-balance-refund``
         (repayments)
@@ -994,6 +1011,9 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
+
         ``POST /v1/loans/external/{loan_external_id}/repayments/recover`` (repayments)
 
         Args:
@@ -1066,6 +1086,9 @@ class Client(SyncClientBase):
         this operation in both path forms; its request and response bodies come from the older
         revision (the externalId form from the alternate revision's list).
 
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
+
         ``POST /v1/loans/external/{loan_external_id}/repayments/refund`` (repayments)
 
         Args:
@@ -1136,6 +1159,9 @@ class Client(SyncClientBase):
         due or the loan is not active. The current revision's quickstart names this operation
         in both path forms; its request and response bodies come from the older revision (the
         externalId form from the alternate revision's list).
+
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/waive-interest`` (repayments)
 
@@ -1246,6 +1272,9 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
+
         ``POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust``
         (repayments)
 
@@ -1299,6 +1328,9 @@ class Client(SyncClientBase):
         current revision's quickstart names this operation in both path forms; its request and
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
+
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse``
         (repayments)
@@ -1734,6 +1766,9 @@ class Client(SyncClientBase):
         forms; its request and response bodies come from the older revision (the externalId
         form from the alternate revision's list).
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``POST /v1/loans/{loan_id}/repayments/charge-off`` (repayments)
 
         Args:
@@ -1798,6 +1833,9 @@ class Client(SyncClientBase):
         `type` is `Credit Balance Refund`. How it differs from refund is not documented.
         Errors (inferred): 404 `not_found`; 409 `aborted` when the loan is not `Overpaid` or
         the amount exceeds the overpaid balance.
+
+        Provenance of the request and response bodies: inferred, documented in no revision
+        (x-bsa-source: inferred).
 
         ``POST /v1/loans/{loan_id}/repayments/credit-balance-refund`` (repayments)
 
@@ -1870,6 +1908,9 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``POST /v1/loans/{loan_id}/repayments/recover`` (repayments)
 
         Args:
@@ -1935,6 +1976,9 @@ class Client(SyncClientBase):
         this operation in both path forms; its request and response bodies come from the older
         revision (the externalId form from the alternate revision's list).
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``POST /v1/loans/{loan_id}/repayments/refund`` (repayments)
 
         Args:
@@ -1998,6 +2042,9 @@ class Client(SyncClientBase):
         due or the loan is not active. The current revision's quickstart names this operation
         in both path forms; its request and response bodies come from the older revision (the
         externalId form from the alternate revision's list).
+
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/waive-interest`` (repayments)
 
@@ -2092,6 +2139,9 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``POST /v1/loans/{loan_id}/repayments/{transaction_id}/adjust`` (repayments)
 
         Args:
@@ -2133,6 +2183,9 @@ class Client(SyncClientBase):
         current revision's quickstart names this operation in both path forms; its request and
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
+
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/{transaction_id}/reverse`` (repayments)
 
@@ -2782,6 +2835,9 @@ class AsyncClient(AsyncClientBase):
         references this endpoint; the response shape is documented only by the older revision.
         No errors are documented beyond the common ones.
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``GET /v1/loan-products`` (loanProducts)
 
         Args:
@@ -3184,6 +3240,9 @@ class AsyncClient(AsyncClientBase):
         forms; its request and response bodies come from the older revision (the externalId
         form from the alternate revision's list).
 
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
+
         ``POST /v1/loans/external/{loan_external_id}/repayments/charge-off`` (repayments)
 
         Args:
@@ -3255,6 +3314,9 @@ class AsyncClient(AsyncClientBase):
         `type` is `Credit Balance Refund`. How it differs from refund is not documented.
         Errors (inferred): 404 `not_found`; 409 `aborted` when the loan is not `Overpaid` or
         the amount exceeds the overpaid balance.
+
+        Provenance of the request and response bodies: inferred, documented in no revision
+        (x-bsa-source: inferred).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/credit-balance-refund``
         (repayments)
@@ -3329,6 +3391,9 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
+
         ``POST /v1/loans/external/{loan_external_id}/repayments/recover`` (repayments)
 
         Args:
@@ -3401,6 +3466,9 @@ class AsyncClient(AsyncClientBase):
         this operation in both path forms; its request and response bodies come from the older
         revision (the externalId form from the alternate revision's list).
 
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
+
         ``POST /v1/loans/external/{loan_external_id}/repayments/refund`` (repayments)
 
         Args:
@@ -3471,6 +3539,9 @@ class AsyncClient(AsyncClientBase):
         due or the loan is not active. The current revision's quickstart names this operation
         in both path forms; its request and response bodies come from the older revision (the
         externalId form from the alternate revision's list).
+
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/waive-interest`` (repayments)
 
@@ -3581,6 +3652,9 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
+
         ``POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust``
         (repayments)
 
@@ -3634,6 +3708,9 @@ class AsyncClient(AsyncClientBase):
         current revision's quickstart names this operation in both path forms; its request and
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
+
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse``
         (repayments)
@@ -4082,6 +4159,9 @@ class AsyncClient(AsyncClientBase):
         forms; its request and response bodies come from the older revision (the externalId
         form from the alternate revision's list).
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``POST /v1/loans/{loan_id}/repayments/charge-off`` (repayments)
 
         Args:
@@ -4152,6 +4232,9 @@ class AsyncClient(AsyncClientBase):
         `type` is `Credit Balance Refund`. How it differs from refund is not documented.
         Errors (inferred): 404 `not_found`; 409 `aborted` when the loan is not `Overpaid` or
         the amount exceeds the overpaid balance.
+
+        Provenance of the request and response bodies: inferred, documented in no revision
+        (x-bsa-source: inferred).
 
         ``POST /v1/loans/{loan_id}/repayments/credit-balance-refund`` (repayments)
 
@@ -4224,6 +4307,9 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``POST /v1/loans/{loan_id}/repayments/recover`` (repayments)
 
         Args:
@@ -4295,6 +4381,9 @@ class AsyncClient(AsyncClientBase):
         this operation in both path forms; its request and response bodies come from the older
         revision (the externalId form from the alternate revision's list).
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``POST /v1/loans/{loan_id}/repayments/refund`` (repayments)
 
         Args:
@@ -4358,6 +4447,9 @@ class AsyncClient(AsyncClientBase):
         due or the loan is not active. The current revision's quickstart names this operation
         in both path forms; its request and response bodies come from the older revision (the
         externalId form from the alternate revision's list).
+
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/waive-interest`` (repayments)
 
@@ -4458,6 +4550,9 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
+
         ``POST /v1/loans/{loan_id}/repayments/{transaction_id}/adjust`` (repayments)
 
         Args:
@@ -4505,6 +4600,9 @@ class AsyncClient(AsyncClientBase):
         current revision's quickstart names this operation in both path forms; its request and
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
+
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/{transaction_id}/reverse`` (repayments)
 
