@@ -47,9 +47,11 @@ async def test_async_boost(sandbox: Sandbox) -> None:
 
 @pytest.mark.parametrize("number", ["25576226062", "2557622606211", "25576226062a"])
 def test_mobile_number_is_twelve_digits(sandbox: Sandbox, number: str) -> None:
-    with bsa_lms.Client(**sandbox.options()) as client:
-        with pytest.raises(bsa_lms.InvalidRequestError, match="MobileNumber"):
-            client.create_credit_boost(full_name="A B", mobile_number=number, pdf_file=PDF)
+    with (
+        bsa_lms.Client(**sandbox.options()) as client,
+        pytest.raises(bsa_lms.InvalidRequestError, match="MobileNumber"),
+    ):
+        client.create_credit_boost(full_name="A B", mobile_number=number, pdf_file=PDF)
 
 
 def test_file_must_be_a_pdf(sandbox: Sandbox, tmp_path: pathlib.Path) -> None:
@@ -69,6 +71,4 @@ def test_never_replayed(sandbox: Sandbox) -> None:
     with bsa_lms.Client(**sandbox.options()) as client:
         sandbox.fault(method="POST", path="/v1/credit-boost", kind="status", status=503, count=1)
         with pytest.raises(bsa_lms.UnavailableError):
-            client.create_credit_boost(
-                full_name="A B", mobile_number="255700000009", pdf_file=PDF
-            )
+            client.create_credit_boost(full_name="A B", mobile_number="255700000009", pdf_file=PDF)

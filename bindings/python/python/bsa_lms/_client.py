@@ -16,7 +16,7 @@ import os
 import sys
 import weakref
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping
-from typing import IO, TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union, cast
 
 from . import _native
 from .errors import _invalid_request
@@ -96,17 +96,19 @@ def _file_part(value: FileInput, field: str) -> dict[str, str]:
     if isinstance(value, (bytes, bytearray, memoryview)):
         data, name = bytes(value), "file"
     elif isinstance(value, (str, os.PathLike)):
+        path = str(os.fspath(value))
         try:
-            with open(value, "rb") as f:
+            with open(path, "rb") as f:
                 data = f.read()
         except OSError as e:
-            raise _invalid_request(field, f"cannot read {os.fspath(value)!r}: {e}") from None
-        name = os.path.basename(os.fspath(value))
+            raise _invalid_request(field, f"cannot read {path!r}: {e}") from None
+        name = os.path.basename(path)
     elif callable(getattr(value, "read", None)):
-        data = value.read()
-        if not isinstance(data, bytes):
+        # Untyped callers may pass a text-mode file: its read() gives str.
+        raw = cast(object, value.read())
+        if not isinstance(raw, bytes):
             raise _invalid_request(field, "the file object must be opened in binary mode")
-        name = os.path.basename(str(getattr(value, "name", "file")))
+        data, name = raw, os.path.basename(str(getattr(value, "name", "file")))
     else:
         raise _invalid_request(
             field, f"expected a path, bytes or a binary file object, got {type(value).__name__}"
