@@ -42,6 +42,7 @@ def canned() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()
 
 
 def test_allowed_shapes_decode(canned: str) -> None:
