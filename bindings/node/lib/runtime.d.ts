@@ -161,8 +161,11 @@ export interface PageMethods<P, T> {
   [Symbol.asyncIterator](): AsyncIterator<T>
 }
 
-/** A page as received (`items`, `total`, `page`, `rowsPerPage`, …) plus paging helpers. */
-export type Page<P, T> = P & PageMethods<P, T>
+/**
+ * A page as received (`items`, `total`, `page`, `rowsPerPage`, …) plus paging helpers;
+ * `items` sent as `null` reads as an empty list.
+ */
+export type Page<P, T> = Omit<P, 'items'> & { items: T[] } & PageMethods<P, T>
 
 /**
  * What a list method returns: `await` gives the first page, `for await`

@@ -391,6 +391,8 @@ function hasNext(page, count, rowsPerPage, total) {
 
 /** Adds non-enumerable paging helpers to a page as received (its JSON is unchanged). */
 function decoratePage(page, number, rows, fetch) {
+  // `null` items is an empty page.
+  if (page !== null && typeof page === 'object' && page.items === null) page.items = []
   if (page === null || typeof page !== 'object' || !Array.isArray(page.items)) {
     throw new DecodeError('a list response has no items array', { kind: 'decode' })
   }

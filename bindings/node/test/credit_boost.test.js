@@ -84,7 +84,7 @@ describe('lenient decoding', () => {
     const items = []
     for await (const l of client.listLoans()) items.push(l)
     assert.deepEqual(items, [])
-    assert.ok(page.items == null || page.items.length === 0)
+    assert.deepEqual(page.items, [])
     assert.deepEqual(await client.rollbackLoan('2'), ['undo-approval', 'delete'])
     assert.equal(await client.rollbackLoan('3'), null)
     await client.deleteLoan('5')
