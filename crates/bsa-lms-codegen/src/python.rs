@@ -56,6 +56,7 @@ const RUNTIME_EXPORTS: &[&str] = &[
     "DecodeError",
     "FailedPreconditionError",
     "FieldError",
+    "FileInput",
     "InternalError",
     "InvalidArgumentError",
     "InvalidRequestError",
