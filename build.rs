@@ -2,9 +2,9 @@
 //!
 //! Two outputs land in `OUT_DIR/codegen.rs` (never committed, never edited):
 //! - progenitor's client (types, builders, `Client`), from the operations that
-//!   use the API host's bearer auth; the token endpoint and hand-written
-//!   operations (`x-bsa-handwritten`) are described in the spec but served by
-//!   hand-written code in `src/`;
+//!   use the API host's bearer auth (the token endpoint belongs to `src/auth.rs`),
+//!   plus a builder of the same shape for each `multipart/form-data` operation,
+//!   which progenitor cannot generate (sent by `src/multipart.rs`);
 //! - `dispatch`, a table from every generated operation id to its builder,
 //!   read back from progenitor's own output so the argument types always match.
 //!   The Python and Node bindings call operations through it.
@@ -26,6 +26,7 @@ fn main() {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     let mut doc: Value = serde_json::from_str(&text).expect("openapi.json is not valid JSON");
     check_rules(&doc);
+    let multipart = multipart_operations(&doc);
     keep_generated_operations(&mut doc);
     confine_path_parameters(&mut doc);
     let routes = route_table(&doc);
@@ -43,15 +44,14 @@ fn main() {
     let tokens = Generator::new(&settings)
         .generate_tokens(&spec)
         .unwrap_or_else(|e| panic!("progenitor rejected openapi.json: {e}"));
-    let file: syn::File = syn::parse2(tokens).expect("progenitor output parses");
+    let mut file: syn::File = syn::parse2(tokens).expect("progenitor output parses");
+    lenient_integers(&mut file);
+    add_multipart(&mut file, &multipart);
     let dispatch = dispatch_source(&file, &routes);
     let extra: syn::File =
         syn::parse_str(&format!("{dispatch}\n{pages}\n{checks}")).expect("dispatch code parses");
-    let code = format!(
-        "{}\n{}",
-        prettyplease::unparse(&file),
-        prettyplease::unparse(&extra)
-    );
+    let client = optional_bodies(prettyplease::unparse(&file), &empty_body_builders(&text));
+    let code = format!("{client}\n{}", prettyplease::unparse(&extra));
     let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("codegen.rs");
     std::fs::write(out, code).expect("write codegen.rs");
 }
@@ -95,14 +95,11 @@ fn check_rules(doc: &Value) {
             1,
             "{id}: exactly one success response, found {successes:?}"
         );
-        if op["x-bsa-handwritten"] != Value::Bool(true)
-            && let Some(content) = op["requestBody"]["content"].as_object()
-        {
+        if let Some(content) = op["requestBody"]["content"].as_object() {
             let types: Vec<_> = content.keys().collect();
-            assert_eq!(
-                types,
-                ["application/json"],
-                "{id}: JSON request bodies only"
+            assert!(
+                types == ["application/json"] || types == ["multipart/form-data"],
+                "{id}: request bodies are application/json or multipart/form-data, found {types:?}"
             );
         }
     }
@@ -110,8 +107,14 @@ fn check_rules(doc: &Value) {
 
 /// Operations on the API host with bearer auth go to progenitor. The token
 /// endpoint (Basic auth, other host) belongs to the token manager, and
-/// multipart operations are written by hand (`x-bsa-handwritten`).
+/// multipart operations (with the schemas only their bodies use) get builders
+/// of their own ([`add_multipart`]).
 fn keep_generated_operations(doc: &mut Value) {
+    let forms: Vec<String> = operations(doc)
+        .iter()
+        .filter_map(|(_, _, op)| multipart_schema(op))
+        .map(|s| s.rsplit('/').next().unwrap().to_owned())
+        .collect();
     let default_security = doc["security"].clone();
     for item in doc["paths"].as_object_mut().unwrap().values_mut() {
         let item = item.as_object_mut().unwrap();
@@ -121,7 +124,7 @@ fn keep_generated_operations(doc: &mut Value) {
             let bearer = security
                 .as_array()
                 .is_some_and(|s| s.iter().any(|req| req.get("bearerAuth").is_some()));
-            if !bearer || op["x-bsa-handwritten"] == Value::Bool(true) {
+            if !bearer || multipart_schema(op).is_some() {
                 item.remove(method);
             }
         }
@@ -132,6 +135,14 @@ fn keep_generated_operations(doc: &mut Value) {
             .keys()
             .any(|k| METHODS.contains(&k.as_str()))
     });
+    let text = doc["paths"].to_string();
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        for name in forms {
+            if !text.contains(&format!("#/components/schemas/{name}\"")) {
+                schemas.remove(&name);
+            }
+        }
+    }
 }
 
 /// What a path parameter may hold: one non-empty segment that URL parsing
@@ -255,9 +266,15 @@ fn page_impls(doc: &Value) -> String {
             out,
             "impl crate::pagination::Page for types::{name} {{\n\
              type Item = types::{item};\n\
-             fn into_items(self) -> Vec<Self::Item> {{ self.items }}\n\
+             fn into_items(self) -> Vec<Self::Item> {{ self.items{} }}\n\
              fn total(&self) -> Option<i64> {{ {} }}\n\
              fn rows_per_page(&self) -> Option<i64> {{ {} }}\n}}",
+            // `nullable` items: a `null` list is an empty page.
+            if props["items"]["nullable"] == true {
+                ".unwrap_or_default()"
+            } else {
+                ""
+            },
             number("total", "total"),
             number("rowsPerPage", "rows_per_page"),
         )
@@ -518,4 +535,323 @@ fn quote_type(ty: &syn::Type) -> String {
         .replace(" <", "<")
         .replace("< ", "<")
         .replace(" >", ">")
+}
+
+/// The `$ref` of an operation's `multipart/form-data` body schema, if it has one.
+fn multipart_schema(op: &Value) -> Option<&str> {
+    op["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].as_str()
+}
+
+/// One part of a multipart form, as its builder setter handles it.
+struct FormPart {
+    name: String,
+    setter: String,
+    file: bool,
+    /// `x-bsa-magic` and the encoding's `contentType` of a file part.
+    magic: Option<String>,
+    content_type: Option<String>,
+    min: Option<u64>,
+    max: Option<u64>,
+    digits: bool,
+}
+
+struct MultipartOp {
+    name: String,
+    builder: String,
+    path: String,
+    response: String,
+    replay: bool,
+    parts: Vec<FormPart>,
+}
+
+/// Reads each multipart operation from the spec; what the builder cannot do
+/// is refused here with the operation and the rule named.
+fn multipart_operations(doc: &Value) -> Vec<MultipartOp> {
+    let mut out = Vec::new();
+    for (method, path, op) in operations(doc) {
+        let Some(schema_ref) = multipart_schema(op) else {
+            continue;
+        };
+        let id = op["operationId"].as_str().unwrap();
+        let refuse = |rule: &str| -> ! { panic!("{id}: multipart operations {rule}") };
+        if method != "POST" {
+            refuse("must be POST");
+        }
+        if op.get("parameters").is_some() || doc["paths"][&path].get("parameters").is_some() {
+            refuse("take no parameters");
+        }
+        let schema = doc
+            .pointer(schema_ref.trim_start_matches('#'))
+            .unwrap_or_else(|| refuse("need their body schema under components"));
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let encoding = &op["requestBody"]["content"]["multipart/form-data"]["encoding"];
+        let mut parts = Vec::new();
+        for (name, prop) in schema["properties"].as_object().into_iter().flatten() {
+            if !required.contains(&name.as_str()) {
+                refuse("have required parts only");
+            }
+            if prop["type"] != "string" {
+                refuse("have string or binary parts only");
+            }
+            let digits = match prop["pattern"].as_str() {
+                None => false,
+                Some("^[0-9]+$" | "^[0-9]*$") => true,
+                Some(p) => refuse(&format!("support no pattern but digits-only, found {p:?}")),
+            };
+            parts.push(FormPart {
+                name: name.clone(),
+                setter: snake_case(name),
+                file: prop["format"] == "binary",
+                magic: prop["x-bsa-magic"].as_str().map(str::to_owned),
+                content_type: encoding[name]["contentType"].as_str().map(str::to_owned),
+                min: prop["minLength"].as_u64(),
+                max: prop["maxLength"].as_u64(),
+                digits,
+            });
+        }
+        let success = op["responses"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(code, _)| code.starts_with('2'))
+            .map(|(_, r)| r)
+            .unwrap();
+        let response = success["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| refuse("answer a named JSON schema"))
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let replay = match op["x-bsa-replay"].as_str() {
+            None => true,
+            Some("never") => false,
+            Some(other) => refuse(&format!(
+                "take x-bsa-replay: never or nothing, not {other:?}"
+            )),
+        };
+        let name = snake_case(id);
+        out.push(MultipartOp {
+            builder: pascal_case(&name),
+            name,
+            path,
+            response,
+            replay,
+            parts,
+        });
+    }
+    out
+}
+
+/// A builder per multipart operation in progenitor's `builder` module, with
+/// setters of the same shape (so the dispatch table picks them up), and its
+/// constructor on `Client`.
+fn add_multipart(file: &mut syn::File, ops: &[MultipartOp]) {
+    let mut builders = String::new();
+    let mut client = String::from("impl Client {\n");
+    for op in ops {
+        let (name, builder) = (&op.name, &op.builder);
+        let ty = |p: &FormPart| {
+            if p.file {
+                "crate::FilePart"
+            } else {
+                "::std::string::String"
+            }
+        };
+        let _ = writeln!(
+            client,
+            "/// Sends `POST {}` (`multipart/form-data`). Every part is required and \
+             checked before anything is sent.{}\n\
+             pub fn {name}(&self) -> builder::{builder}<'_> {{ builder::{builder}::new(self) }}",
+            op.path,
+            if op.replay {
+                ""
+            } else {
+                " Never sent twice: no retry follows any failure."
+            }
+        );
+        let _ = writeln!(
+            builders,
+            "/// Builder for [`super::Client::{name}`].\n\
+             #[derive(Debug, Clone)]\npub struct {builder}<'a> {{\nclient: &'a super::Client,"
+        );
+        for p in &op.parts {
+            let _ = writeln!(builders, "{}: Result<Option<{}>, String>,", p.setter, ty(p));
+        }
+        let _ = writeln!(
+            builders,
+            "}}\nimpl<'a> {builder}<'a> {{\npub fn new(client: &'a super::Client) -> Self {{\n\
+             Self {{ client, {} }}\n}}",
+            op.parts
+                .iter()
+                .map(|p| format!("{}: Ok(None)", p.setter))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for p in &op.parts {
+            let _ = writeln!(
+                builders,
+                "/// The `{}` part.\n\
+                 pub fn {s}<V>(mut self, value: V) -> Self where V: std::convert::TryInto<{t}> {{\n\
+                 self.{s} = value.try_into().map(Some).map_err(|_| \"conversion to `{t}` for {s} failed\".to_string());\n\
+                 self\n}}",
+                p.name,
+                s = p.setter,
+                t = ty(p)
+            );
+        }
+        let _ = writeln!(
+            builders,
+            "/// Checks the parts and sends the request.\n\
+             pub async fn send(self) -> Result<ResponseValue<types::{}>, crate::Error> {{\n\
+             let mut parts = Vec::new();",
+            op.response
+        );
+        for p in &op.parts {
+            let opt = |v: Option<u64>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
+            let check = if p.file {
+                format!(
+                    "crate::multipart::check_file({:?}, value, {:?}, {:?})?;\n\
+                     parts.push(({:?}, crate::multipart::Part::File(value), {:?}));",
+                    p.name,
+                    p.magic,
+                    p.content_type
+                        .as_deref()
+                        .and_then(|t| t.rsplit('/').next())
+                        .unwrap_or("expected")
+                        .to_uppercase(),
+                    p.name,
+                    p.content_type
+                )
+            } else {
+                format!(
+                    "crate::multipart::check_text({:?}, value, {}, {}, {})?;\n\
+                     parts.push(({:?}, crate::multipart::Part::Text(value), None));",
+                    p.name,
+                    opt(p.min),
+                    opt(p.max),
+                    p.digits,
+                    p.name
+                )
+            };
+            let _ = writeln!(
+                builders,
+                "let value = self.{}.map_err(|e| crate::Error::invalid_request(Some({:?}), e))?;\n\
+                 let value = {check}",
+                p.setter, p.name
+            );
+        }
+        let _ = writeln!(
+            builders,
+            "crate::multipart::send(self.client, {:?}, {:?}, parts, {}).await\n}}\n}}",
+            op.name, op.path, op.replay
+        );
+    }
+    client.push('}');
+    let module = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+        _ => None,
+    });
+    let (_, items) = module.expect("progenitor emits a builder module");
+    let extra: syn::File = syn::parse_str(&builders).expect("multipart builders parse");
+    items.extend(extra.items);
+    let extra: syn::File = syn::parse_str(&client).expect("multipart constructors parse");
+    file.items.extend(extra.items);
+}
+
+/// Integer fields of the generated types also accept integral floats (`12.0`).
+fn lenient_integers(file: &mut syn::File) {
+    let module = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+        _ => None,
+    });
+    let (_, items) = module.expect("progenitor emits a types module");
+    for item in items {
+        let syn::Item::Struct(s) = item else { continue };
+        for field in s.fields.iter_mut() {
+            let ty = quote_type(&field.ty);
+            let integer = [
+                "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "NonZero",
+            ]
+            .iter()
+            .any(|t| {
+                ty == *t
+                    || ty.ends_with(&format!("::{t}"))
+                    || ty.contains(&format!("<{t}>"))
+                    || ty.contains(&format!("::{t}>"))
+            });
+            let (mut decoded, mut defaulted) = (false, false);
+            for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+                let _ = attr.parse_nested_meta(|meta| {
+                    decoded |= meta.path.is_ident("deserialize_with");
+                    defaulted |= meta.path.is_ident("default");
+                    if meta.input.peek(syn::Token![=]) {
+                        meta.value()?.parse::<syn::Expr>()?;
+                    }
+                    Ok(())
+                });
+            }
+            if integer && !decoded && !ty.contains("Vec<") && !ty.contains("Map<") {
+                field.attrs.push(syn::parse_quote!(
+                    #[serde(deserialize_with = "crate::lenient::integer")]
+                ));
+                // A custom decoder drops serde's "a missing Option is None".
+                if ty.contains("Option<") && !defaulted {
+                    field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                }
+            }
+        }
+    }
+}
+
+/// Builders of the operations whose success response may have an empty body
+/// (`x-bsa-empty-body: true`).
+fn empty_body_builders(text: &str) -> Vec<String> {
+    let doc: Value = serde_json::from_str(text).unwrap();
+    operations(&doc)
+        .into_iter()
+        .filter(|(_, _, op)| {
+            op["responses"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .any(|(code, r)| code.starts_with('2') && r["x-bsa-empty-body"] == true)
+        })
+        .map(|(_, _, op)| pascal_case(&snake_case(op["operationId"].as_str().unwrap())))
+        .collect()
+}
+
+/// In those builders' `send`, the success arm decodes an empty body as `null`.
+fn optional_bodies(mut code: String, builders: &[String]) -> String {
+    const DECODE: &str = "ResponseValue::from_response(response).await";
+    for builder in builders {
+        let start = code
+            .find(&format!("impl<'a> {builder}<'a> {{"))
+            .unwrap_or_else(|| panic!("no builder {builder} in progenitor's output"));
+        let at = start
+            + code[start..]
+                .find(&format!("200u16 => {DECODE}"))
+                .unwrap_or_else(|| panic!("{builder}: no 200 arm to make lenient"));
+        let end = at + "200u16 => ".len();
+        code.replace_range(
+            end..end + DECODE.len(),
+            "crate::lenient::optional_body(response).await",
+        );
+    }
+    code
+}
+
+fn pascal_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
 }

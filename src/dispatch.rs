@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 
 use crate::Client;
 use crate::error::Error;
-use crate::generated::types;
 
 /// Snake_case ids of every operation [`Client::call`] accepts.
 pub fn operations() -> &'static [&'static str] {
@@ -91,9 +90,12 @@ pub(crate) fn keep_body(body: &Bytes) {
 
 /// The response once it has decoded into its generated type (the check that
 /// it matches the spec), as the JSON text the server sent (`null` when empty).
-pub(crate) fn respond<T: Serialize>(
-    result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<types::Error>>,
-) -> Result<Box<RawValue>, Error> {
+pub(crate) fn respond<T: Serialize, E>(
+    result: Result<progenitor_client::ResponseValue<T>, E>,
+) -> Result<Box<RawValue>, Error>
+where
+    Error: From<E>,
+{
     let value = result?.into_inner();
     let kept = BODY
         .try_with(|slot| slot.borrow_mut().take())

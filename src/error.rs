@@ -1,5 +1,5 @@
 //! One error type for every failure, keyed on the API's `code` first and the
-//! HTTP status second (REFERENCE §3.7), so that Rust, Python and Node classify
+//! HTTP status second, so that Rust, Python and Node classify
 //! failures identically.
 
 use std::fmt;

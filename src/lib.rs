@@ -1,8 +1,10 @@
 //! Rust SDK for the BSA LMS partner API: customers, loan products, loans,
-//! repayments and the loan-transaction family, and the credit scorecard.
+//! repayments and the loan-transaction family, the credit scorecard and the
+//! credit-limit boost.
 //!
-//! The operations are generated from `openapi.json` by progenitor at build
-//! time; this crate adds what a generator cannot: token handling (mint, cache,
+//! The operations are generated from `openapi.json` at build time (by
+//! progenitor, and the multipart credit boost by this crate's build script,
+//! with a [`FilePart`] for the statement); this crate adds what a generator cannot: token handling (mint, cache,
 //! proactive refresh, one re-mint and retry on 401, optional rotation), retries
 //! that never duplicate money movements, typed errors and pagination.
 //!
@@ -24,6 +26,8 @@ mod config;
 mod dispatch;
 mod error;
 pub mod jwt;
+mod lenient;
+mod multipart;
 mod pagination;
 pub mod retry;
 mod route_guard;
@@ -49,6 +53,7 @@ pub use config::{
 pub use dispatch::operations;
 pub use error::{AuthReason, Error, ErrorKind, FieldError};
 pub use generated::{Client, builder, types};
+pub use multipart::FilePart;
 pub use pagination::{Page, paginate};
 pub use progenitor_client::ResponseValue;
 pub use retry::RetryPolicy;

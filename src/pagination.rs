@@ -1,4 +1,4 @@
-//! Auto-paging over the list endpoints (REFERENCE §3.6): `page` is 1-based,
+//! Auto-paging over the list endpoints: `page` is 1-based,
 //! and there is no cursor, so iteration stops on an empty page or once
 //! `page × rowsPerPage` reaches `total`.
 

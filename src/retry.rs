@@ -1,4 +1,4 @@
-//! When to retry, and how long to wait (REFERENCE §3.8).
+//! When to retry, and how long to wait.
 //!
 //! Pure functions, so the decisions are unit-tested without a server. The
 //! transport applies them; nothing here sends a request.
@@ -79,7 +79,7 @@ pub fn should_retry(
         Outcome::NotSent => true,
         Outcome::Unknown => replay_safe,
         Outcome::Status(429 | 502 | 503 | 504) => replay_safe,
-        // `internal` is retried once, then surfaced (REFERENCE §3.8).
+        // `internal` may be transient: retried once, then surfaced.
         Outcome::Status(500) => replay_safe && internal_retries == 0,
         Outcome::Status(_) => false,
     }

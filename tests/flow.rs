@@ -163,9 +163,14 @@ async fn bad_arguments_fail_before_sending_and_name_the_field() {
     let client = env.client();
     let cases = [
         (
-            "create_customer",
-            json!({ "body": { "externalId": "" } }),
-            "externalId",
+            "create_credit_boost",
+            json!({ "full_name": "A B", "mobile_number": "123", "pdf_file": { "base64": "JVBERi0=" } }),
+            "MobileNumber",
+        ),
+        (
+            "create_credit_boost",
+            json!({ "full_name": "A B", "mobile_number": "255762260621", "pdf_file": { "base64": "iVBORw==" } }),
+            "pdf_file",
         ),
         ("create_customer", json!({ "body": {} }), "body"),
         ("get_loan", json!({ "loan_id": 5, "extra": 1 }), "loan_id"),

@@ -56,20 +56,20 @@ const INVENTORY: &[(&str, &str, &str, Option<&str>)] = &[
     ("GET",    "/v1/loans/external/{loan_external_id}/repayments",                          "listRepaymentsByExternalId",             Some("alt")),
     ("GET",    "/v1/loans/{loan_id}/repayments/{transaction_id}",                           "getRepayment",                           None),
     ("GET",    "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}",         "getRepaymentByExternalId",               None),
-    ("POST",   "/v1/loans/{loan_id}/repayments/waive-interest",                             "waiveInterest",                          Some("old")),
-    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/waive-interest",           "waiveInterestByExternalId",              Some("alt")),
-    ("POST",   "/v1/loans/{loan_id}/repayments/recover",                                    "createRecoveryPayment",                  Some("old")),
-    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/recover",                  "createRecoveryPaymentByExternalId",      Some("alt")),
-    ("POST",   "/v1/loans/{loan_id}/repayments/refund",                                     "createRefund",                           Some("old")),
-    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/refund",                   "createRefundByExternalId",               Some("alt")),
-    ("POST",   "/v1/loans/{loan_id}/repayments/credit-balance-refund",                      "createCreditBalanceRefund",              Some("alt")),
-    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/credit-balance-refund",    "createCreditBalanceRefundByExternalId",  Some("alt")),
-    ("POST",   "/v1/loans/{loan_id}/repayments/charge-off",                                 "chargeOffLoan",                          Some("old")),
-    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/charge-off",               "chargeOffLoanByExternalId",              Some("alt")),
-    ("POST",   "/v1/loans/{loan_id}/repayments/{transaction_id}/adjust",                    "adjustTransaction",                      Some("old")),
-    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust",  "adjustTransactionByExternalId",          Some("alt")),
-    ("POST",   "/v1/loans/{loan_id}/repayments/{transaction_id}/reverse",                   "reverseTransaction",                     Some("old")),
-    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse", "reverseTransactionByExternalId",         Some("alt")),
+    ("POST",   "/v1/loans/{loan_id}/repayments/waive-interest",                             "waiveInterest",                          None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/waive-interest",           "waiveInterestByExternalId",              None),
+    ("POST",   "/v1/loans/{loan_id}/repayments/recover",                                    "createRecoveryPayment",                  None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/recover",                  "createRecoveryPaymentByExternalId",      None),
+    ("POST",   "/v1/loans/{loan_id}/repayments/refund",                                     "createRefund",                           None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/refund",                   "createRefundByExternalId",               None),
+    ("POST",   "/v1/loans/{loan_id}/repayments/credit-balance-refund",                      "createCreditBalanceRefund",              None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/credit-balance-refund",    "createCreditBalanceRefundByExternalId",  None),
+    ("POST",   "/v1/loans/{loan_id}/repayments/charge-off",                                 "chargeOffLoan",                          None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/charge-off",               "chargeOffLoanByExternalId",              None),
+    ("POST",   "/v1/loans/{loan_id}/repayments/{transaction_id}/adjust",                    "adjustTransaction",                      None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust",  "adjustTransactionByExternalId",          None),
+    ("POST",   "/v1/loans/{loan_id}/repayments/{transaction_id}/reverse",                   "reverseTransaction",                     None),
+    ("POST",   "/v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse", "reverseTransactionByExternalId",         None),
     // §8
     ("GET",    "/v1/credit-scorecard/{external_id}",                                        "getCreditScorecard",                     None),
     ("POST",   "/v1/credit-boost",                                                          "createCreditBoost",                      Some("old")),
@@ -158,8 +158,10 @@ fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
     }
 }
 
-fn is_handwritten(op: &Value) -> bool {
-    op["x-bsa-handwritten"] == Value::Bool(true)
+fn is_multipart(op: &Value) -> bool {
+    op["requestBody"]["content"]
+        .get("multipart/form-data")
+        .is_some()
 }
 
 fn is_main_api(op: &Value) -> bool {
@@ -624,8 +626,8 @@ fn example_validation_rejects_bad_values() {
         "TransactionCreateRequest",
         json!({"transactionAmount": 1, "idempotencyKey": "k".repeat(100)})
     ));
-    assert!(!valid("CreateCustomerRequest", json!({"externalId": ""})));
-    assert!(!valid(
+    // externalId length limits are not documented: the spec sets none
+    assert!(valid(
         "CreateCustomerRequest",
         json!({"externalId": "x".repeat(129)})
     ));
@@ -733,9 +735,10 @@ fn responses_follow_the_generator_rules() {
         // success: 200 + one JSON schema, except the deletes
         let ok = resolve(&doc, &responses[success[0].as_str()]);
         match id {
+            // 204 (current) or 200 with or without a body (older revision): any 2xx
             "deleteLoan" | "deleteLoanByExternalId" => {
-                assert_eq!(success[0], "204", "{id}");
-                assert!(ok.get("content").is_none(), "{id}: 204 has no content");
+                assert_eq!(success[0], "2XX", "{id}");
+                assert!(ok.get("content").is_none(), "{id}: no content is read");
             }
             "deleteCustomer" | "deleteCustomerByExternalId" => {
                 assert_eq!(success[0], "200", "{id}");
@@ -794,10 +797,13 @@ fn request_bodies_follow_the_generator_rules() {
     let doc = spec();
     let handwritten: Vec<&str> = operations(&doc)
         .into_iter()
-        .filter(|(_, _, op)| is_handwritten(op))
+        .filter(|(_, _, op)| op.get("x-bsa-handwritten").is_some())
         .map(|(_, _, op)| op_id(op))
         .collect();
-    assert_eq!(handwritten, ["createCreditBoost"]);
+    assert!(
+        handwritten.is_empty(),
+        "{handwritten:?}: every operation is generated"
+    );
     let optional_body = [
         "undoLoanDisbursal",
         "undoLoanDisbursalByExternalId",
@@ -822,7 +828,8 @@ fn request_bodies_follow_the_generator_rules() {
         let body = resolve(&doc, body);
         let content = body["content"].as_object().unwrap();
         let types: Vec<&String> = content.keys().collect();
-        if is_handwritten(op) {
+        if is_multipart(op) {
+            assert_eq!(id, "createCreditBoost", "the only multipart operation");
             assert_eq!(types, ["multipart/form-data"], "{id}");
         } else {
             assert_eq!(
@@ -1008,9 +1015,34 @@ fn response_models_are_lenient() {
         loan["repaymentHistory"]["items"],
         json!({"$ref": "#/components/schemas/Transaction"})
     );
-    let steps = &doc["components"]["schemas"]["RollbackResult"]["properties"]["steps"];
-    assert_eq!(steps["type"], "array");
-    assert_eq!(steps["items"], json!({"type": "string"}));
+    // rollback: any JSON (object, array), and an empty body is success
+    let rollback = doc["components"]["schemas"]["RollbackResult"]
+        .as_object()
+        .unwrap();
+    assert!(
+        rollback
+            .keys()
+            .all(|k| k == "description" || k == "x-bsa-source"),
+        "RollbackResult is any JSON: {rollback:?}"
+    );
+    for id in ["rollbackLoan", "rollbackLoanByExternalId"] {
+        assert_eq!(
+            find_op(&doc, id)["responses"]["200"]["x-bsa-empty-body"],
+            true,
+            "{id}: an empty 200 is success"
+        );
+    }
+    // `null` reads as absent: every optional response field, and list items
+    for name in &reachable {
+        let schema = &doc["components"]["schemas"][name.as_str()];
+        let required = schema["required"].as_array().cloned().unwrap_or_default();
+        for (field, prop) in schema["properties"].as_object().into_iter().flatten() {
+            let optional = !required.contains(&json!(field));
+            if prop.get("type").is_some() && (optional || field == "items") {
+                assert_eq!(prop["nullable"], true, "{name}.{field}: nullable");
+            }
+        }
+    }
     let error = &doc["components"]["schemas"]["Error"]["properties"];
     assert_eq!(error["code"]["type"], "string");
     assert_eq!(error["message"]["type"], "string");
@@ -1038,7 +1070,11 @@ fn request_models_follow_the_reference() {
                 Some(&json!(false)),
                 "{at}: additionalProperties false"
             );
-            assert!(s.get("pattern").is_none(), "{at}: pattern");
+            // build.rs turns digits-only patterns of multipart parts into checks
+            if let Some(pattern) = s.get("pattern") {
+                assert_eq!(pattern, "^[0-9]+$", "{at}: only a digits-only pattern");
+                assert!(at.starts_with("CreditBoostRequest."), "{at}: pattern");
+            }
             assert!(s.get("default").is_none(), "{at}: default");
         });
     }
@@ -1147,15 +1183,6 @@ fn request_models_follow_the_reference() {
         p("TransactionCreateRequest", "idempotencyKey")["maxLength"],
         100
     );
-    for name in [
-        "CreateCustomerRequest",
-        "UpdateCustomerRequest",
-        "CreateLoanRequest",
-        "UpdateLoanRequest",
-    ] {
-        assert_eq!(p(name, "externalId")["minLength"], 1, "{name}.externalId");
-        assert_eq!(p(name, "externalId")["maxLength"], 128, "{name}.externalId");
-    }
     assert_eq!(
         p("CreateLoanRequest", "customerId")["oneOf"]
             .as_array()
@@ -1391,10 +1418,7 @@ fn provenance_tags() {
         let op = find_op(&doc, id);
         assert_eq!(op["x-bsa-source"].as_str(), *source, "{id}: x-bsa-source");
     }
-    assert_eq!(
-        find_op(&doc, "createCreditBoost")["x-bsa-handwritten"],
-        true
-    );
+    assert_eq!(find_op(&doc, "createCreditBoost")["x-bsa-replay"], "never");
 
     // responses
     let response_source =
@@ -1411,10 +1435,58 @@ fn provenance_tags() {
         "§7.12"
     );
     assert_eq!(response_source("createRepayment", "200"), Value::Null);
+    // The repayment family (§7.2): the operations and both path forms are
+    // current (the current quickstart names each); the tag of the revision that
+    // documents the bodies sits on the request body and the 200 response only.
+    let family: &[(&str, &str, &str)] = &[
+        ("waiveInterest", "old", "alt"),
+        ("createRecoveryPayment", "old", "alt"),
+        ("createRefund", "old", "alt"),
+        ("createCreditBalanceRefund", "inferred", "inferred"),
+        ("chargeOffLoan", "old", "alt"),
+        ("adjustTransaction", "old", "alt"),
+        ("reverseTransaction", "old", "alt"),
+    ];
+    for (id, by_id, by_external) in family {
+        for (id, source) in [
+            (id.to_string(), by_id),
+            (format!("{id}ByExternalId"), by_external),
+        ] {
+            let op = find_op(&doc, &id);
+            assert_eq!(
+                op["x-bsa-source"],
+                Value::Null,
+                "{id}: the operation is current"
+            );
+            assert_eq!(op["requestBody"]["x-bsa-source"], **source, "{id}: body");
+            assert_eq!(
+                op["responses"]["200"]["x-bsa-source"], **source,
+                "{id}: 200"
+            );
+            let description = op["description"].as_str().unwrap();
+            assert!(
+                !description.contains("only by the alternate"),
+                "{id}: the quickstart names it, so not only the alternate revision"
+            );
+        }
+    }
+    // Constraints no revision documents are not in the spec: the closure reason
+    // and the customer/loan externalId lengths are left to the server.
+    let schemas = &doc["components"]["schemas"];
     assert_eq!(
-        find_op(&doc, "createCreditBalanceRefund")["requestBody"]["x-bsa-source"],
-        "inferred"
+        schemas["CloseCustomerRequest"]["properties"]["closureReasonId"]["minimum"],
+        Value::Null
     );
+    for name in [
+        "CreateCustomerRequest",
+        "UpdateCustomerRequest",
+        "CreateLoanRequest",
+        "UpdateLoanRequest",
+    ] {
+        let p = &schemas[name]["properties"]["externalId"];
+        assert_eq!(p["minLength"], Value::Null, "{name}.externalId");
+        assert_eq!(p["maxLength"], Value::Null, "{name}.externalId");
+    }
 
     // schema properties
     let prop = |schema: &str, field: &str| {
@@ -1452,7 +1524,6 @@ fn provenance_tags() {
         ("TransactionPage", "page", Some("alt")),
         ("LoanProduct", "id", Some("old")),
         ("LoanProduct", "minPrincipal", Some("old")),
-        ("RollbackResult", "steps", Some("inferred")),
         ("Customer", "externalId", None),
         ("CreditScorecard", "availableCreditLimit", None),
     ];
@@ -1498,4 +1569,63 @@ fn provenance_tags() {
             "LoanProduct.{field} (§5.1)"
         );
     }
+}
+
+// ------------------------------------------------------------------------------------
+// 8. user-facing text stands on its own
+
+/// Docstrings, `.d.ts` comments, READMEs and the spec's descriptions (which the
+/// generators copy into every language) state facts; they never send the reader
+/// to the project's internal documents.
+#[test]
+fn user_facing_text_cites_no_internal_document() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = [
+        "openapi.json",
+        "README.md",
+        "bindings/CONTRACT.md",
+        "bindings/python/README.md",
+        "bindings/node/README.md",
+        "bindings/python/python/bsa_lms/models.py",
+        "bindings/python/python/bsa_lms/_generated.py",
+        "bindings/python/python/bsa_lms/_client.py",
+        "bindings/python/python/bsa_lms/errors.py",
+        "bindings/python/python/bsa_lms/_native.pyi",
+        "bindings/node/index.d.ts",
+        "bindings/node/index.js",
+        "bindings/node/lib/runtime.d.ts",
+        // rustdoc of the public Rust surface
+        "src/lib.rs",
+        "src/client.rs",
+        "src/dispatch.rs",
+        "src/error.rs",
+        "src/lenient.rs",
+        "src/multipart.rs",
+        "src/pagination.rs",
+        "src/retry.rs",
+        "src/jwt.rs",
+    ];
+    let citations = [
+        "REFERENCE",
+        "DESIGN.md",
+        "DESIGN,",
+        "TOOLCHAIN",
+        "§",
+        "/work/shared",
+    ];
+    let mut found = Vec::new();
+    for file in files {
+        let text =
+            std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for (n, line) in text.lines().enumerate() {
+            if let Some(c) = citations.iter().find(|c| line.contains(*c)) {
+                found.push(format!("{file}:{}: cites {c}", n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "internal citations:\n{}",
+        found.join("\n")
+    );
 }

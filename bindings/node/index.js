@@ -5,6 +5,7 @@ const runtime = require('./lib/runtime.js')
 
 /** How each operation's arguments reach the core (see `buildArgs` in lib/runtime.js). */
 const OPERATIONS = {
+  createCreditBoost: { id: 'create_credit_boost', name: 'createCreditBoost', path: [], query: { fullName: 'full_name', mobileNumber: 'mobile_number', pdfFile: 'pdf_file' }, body: null, files: ['pdfFile'] },
   getCreditScorecard: { id: 'get_credit_scorecard', name: 'getCreditScorecard', path: ['external_id'], query: {}, body: null },
   listCustomers: { id: 'list_customers', name: 'listCustomers', path: [], query: { page: 'page', rows: 'rows', orderBy: 'order_by', sortOrder: 'sort_order', externalId: 'external_id' }, body: null },
   createCustomer: { id: 'create_customer', name: 'createCustomer', path: [], query: {}, body: ['externalId'] },
@@ -57,6 +58,11 @@ const OPERATIONS = {
 
 /** The BSA LMS partner API: one method per operation (types and docs in index.d.ts). */
 class Client extends runtime.BaseClient {
+  // POST /v1/credit-boost
+  createCreditBoost(params, options) {
+    return this._request(OPERATIONS.createCreditBoost, [], params, options)
+  }
+
   // GET /v1/credit-scorecard/{external_id}
   getCreditScorecard(externalId, options) {
     return this._request(OPERATIONS.getCreditScorecard, [externalId], undefined, options)

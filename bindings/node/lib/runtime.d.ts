@@ -1,6 +1,9 @@
 // Types of the hand-written runtime (lib/runtime.js); index.d.ts re-exports them.
 
 /** One entry of an `invalid_argument` answer, or the argument the SDK rejected. */
+/** A file argument: a path, the bytes, or a readable stream (read to its end before sending). */
+export type FileInput = string | Uint8Array | ArrayBuffer | AsyncIterable<Uint8Array | string>
+
 export interface FieldError {
   /** Name of the offending field or parameter, as the API spells it. */
   field: string
@@ -158,8 +161,11 @@ export interface PageMethods<P, T> {
   [Symbol.asyncIterator](): AsyncIterator<T>
 }
 
-/** A page as received (`items`, `total`, `page`, `rowsPerPage`, …) plus paging helpers. */
-export type Page<P, T> = P & PageMethods<P, T>
+/**
+ * A page as received (`items`, `total`, `page`, `rowsPerPage`, …) plus paging helpers;
+ * `items` sent as `null` reads as an empty list.
+ */
+export type Page<P, T> = Omit<P, 'items'> & { items: T[] } & PageMethods<P, T>
 
 /**
  * What a list method returns: `await` gives the first page, `for await`

@@ -230,6 +230,30 @@ function buildArgs(op, positional, params) {
   return args
 }
 
+/** A file argument as the core takes it: `{ base64, filename }`. */
+async function readFilePart(field, value) {
+  let data
+  let filename = 'file'
+  if (typeof value === 'string') {
+    try {
+      data = await require('node:fs/promises').readFile(value)
+    } catch (err) {
+      throw invalid(field, `cannot read ${JSON.stringify(value)}: ${err.message}`)
+    }
+    filename = require('node:path').basename(value)
+  } else if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
+    data = Buffer.from(value)
+  } else if (typeof value[Symbol.asyncIterator] === 'function') {
+    const chunks = []
+    for await (const chunk of value) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk))
+    data = Buffer.concat(chunks)
+    if (typeof value.path === 'string') filename = require('node:path').basename(value.path)
+  } else {
+    throw invalid(field, 'must be a file path, a Buffer/Uint8Array, or a readable stream')
+  }
+  return { base64: data.toString('base64'), filename }
+}
+
 // ---------------------------------------------------------------- client
 
 const kShared = Symbol('bsa-lms.shared')
@@ -297,6 +321,18 @@ class BaseClient {
 
   /** Calls one operation; the generated methods go through here. */
   _request(op, positional, params, options) {
+    if (op.files !== undefined && typeof params === 'object' && params !== null) {
+      // File parts are read first (path, bytes or stream), then sent as base64.
+      const read = op.files.map((key) => (params[key] == null ? null : readFilePart(key, params[key])))
+      const { files: _, ...plain } = op
+      return Promise.all(read).then((parts) => {
+        const ready = { ...params }
+        op.files.forEach((key, i) => {
+          if (parts[i] !== null) ready[key] = parts[i]
+        })
+        return this._request(plain, positional, ready, options)
+      })
+    }
     let args, opts
     try {
       args = buildArgs(op, positional, params)
@@ -355,6 +391,8 @@ function hasNext(page, count, rowsPerPage, total) {
 
 /** Adds non-enumerable paging helpers to a page as received (its JSON is unchanged). */
 function decoratePage(page, number, rows, fetch) {
+  // `null` items is an empty page.
+  if (page !== null && typeof page === 'object' && page.items === null) page.items = []
   if (page === null || typeof page !== 'object' || !Array.isArray(page.items)) {
     throw new DecodeError('a list response has no items array', { kind: 'decode' })
   }

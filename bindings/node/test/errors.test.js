@@ -129,12 +129,13 @@ describe('API errors from the sandbox', () => {
   })
 
   it('InvalidRequestError (rejected by the SDK before sending)', async () => {
-    const err = await expectError(client.createCustomer({ externalId: '' }), sdk.InvalidRequestError, {
+    const boost = client.createCreditBoost({ fullName: 'A B', mobileNumber: '12345', pdfFile: Buffer.from('%PDF-1.4') })
+    const err = await expectError(boost, sdk.InvalidRequestError, {
       kind: 'invalid_request',
       status: null,
       code: null,
     })
-    assert.equal(err.fieldErrors[0].field, 'externalId')
+    assert.equal(err.fieldErrors[0].field, 'MobileNumber')
     assert.equal(err instanceof ApiError, false)
   })
 })

@@ -124,17 +124,19 @@ class TestApiErrors:
     def test_invalid_request_is_a_value_error_raised_before_sending(
         self, client: bsa_lms.Client, sandbox: Sandbox
     ) -> None:
-        before = sandbox.requests("POST /v1/customers")
+        before = sandbox.requests("POST /v1/credit-boost")
         err = expect(
             bsa_lms.InvalidRequestError,
-            lambda: client.create_customer(external_id=""),
+            lambda: client.create_credit_boost(
+                full_name="A B", mobile_number="12345", pdf_file=b"%PDF-1.4"
+            ),
             kind="invalid_request",
             status=None,
             code=None,
         )
         assert isinstance(err, ValueError)
-        assert err.field_errors[0].field == "externalId"
-        assert sandbox.requests("POST /v1/customers") == before
+        assert err.field_errors[0].field == "MobileNumber"
+        assert sandbox.requests("POST /v1/credit-boost") == before
 
 
 FAULTS = [

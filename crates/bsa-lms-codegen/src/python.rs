@@ -56,6 +56,7 @@ const RUNTIME_EXPORTS: &[&str] = &[
     "DecodeError",
     "FailedPreconditionError",
     "FieldError",
+    "FileInput",
     "InternalError",
     "InvalidArgumentError",
     "InvalidRequestError",
@@ -140,6 +141,7 @@ fn response_type(ty: &Type) -> String {
         Type::Union(types) if types.iter().any(has_ref) => "Any".into(),
         Type::Union(types) => union(types.iter().map(response_type)),
         Type::Any => "Any".into(),
+        Type::Binary => "bytes".into(),
     }
 }
 
@@ -152,6 +154,7 @@ fn request_type(ty: &Type) -> String {
             format!("Literal[{}]", values.join(", "))
         }
         Type::Ref(_) => "dict[str, Any]".into(),
+        Type::Binary => "FileInput".into(),
         Type::Array(inner) => format!("list[{}]", request_type(inner)),
         Type::Union(types) => union(types.iter().map(request_type)),
         other => response_type(other),
@@ -345,10 +348,11 @@ fn models(header: &str, schemas: &[&Schema]) -> String {
          does not know), and ``m.to_dict()`` returns the object itself.\n\"\"\"\n\n\
          from __future__ import annotations\n\n",
     );
+    let schemas: Vec<&Schema> = schemas.iter().copied().filter(|s| !s.any).collect();
     let any = schemas.iter().any(|s| {
         s.properties
             .iter()
-            .any(|p| response_type(&p.ty).contains("Any"))
+            .any(|p| response_type(&p.ty).contains("Any") || p.ty == Type::Integer)
     });
     if any {
         out.push_str("from typing import Any\n\n");
@@ -363,6 +367,15 @@ fn models(header: &str, schemas: &[&Schema]) -> String {
         &names.iter().map(|n| py_string(n)).collect::<Vec<_>>(),
         "]",
     );
+    if schemas
+        .iter()
+        .any(|s| s.properties.iter().any(|p| p.ty == Type::Integer))
+    {
+        out.push_str(
+            "\n\ndef _int(value: Any) -> Any:\n    \"\"\"An integer written as an integral float (``12.0``) reads as ``12``.\"\"\"\n    \
+             if isinstance(value, float) and value.is_integer():\n        return int(value)\n    return value\n",
+        );
+    }
     for schema in schemas {
         out.push_str("\n\n");
         model(&mut out, schema);
@@ -402,7 +415,9 @@ fn model(out: &mut String, schema: &Schema) {
 fn property(out: &mut String, attr: &str, p: &Property) {
     let optional = !p.required || p.nullable;
     let ty = response_type(&p.ty);
-    let annotation = if optional && ty != "Any" {
+    // A required list sent as `null` is an empty list (an empty page).
+    let empty_list = p.required && p.nullable && matches!(p.ty, Type::Array(_));
+    let annotation = if optional && !empty_list && ty != "Any" {
         format!("{ty} | None")
     } else {
         ty
@@ -430,10 +445,17 @@ fn property(out: &mut String, attr: &str, p: &Property) {
     } else {
         format!("self._data[{key}]")
     };
+    if p.ty == Type::Integer {
+        let _ = writeln!(out, "        value: {annotation} = _int({read})");
+        out.push_str("        return value\n");
+        return;
+    }
     match wrap(&p.ty, "value", 0) {
         Some(wrapped) => {
             let _ = writeln!(out, "        value = {read}");
-            if optional {
+            if empty_list {
+                out.push_str("        if value is None:\n            return []\n");
+            } else if optional {
                 out.push_str("        if value is None:\n            return None\n");
             }
             let _ = writeln!(out, "        return {wrapped}");
@@ -527,7 +549,13 @@ impl<'a> Op<'a> {
             name: avoid(identifier(&spec.snake), CLIENT_ATTRS),
             args,
             has_body: spec.body.is_some(),
-            returns: spec.response.as_deref().map(class_name),
+            returns: spec
+                .response
+                .as_deref()
+                .map(|name| match api.schemas.get(name) {
+                    Some(schema) if schema.any => "Any".to_owned(),
+                    _ => class_name(name),
+                }),
             list_item: spec.list_item.as_deref().map(class_name),
         }
     }
@@ -569,6 +597,10 @@ fn clients(header: &str, ops: &[Op]) -> String {
     }
     let _ = writeln!(out, "from typing import {}\n", typing.join(", "));
     let mut runtime = vec!["AsyncClientBase", "SyncClientBase"];
+    let files = types().any(|t| *t == Type::Binary);
+    if files {
+        runtime.push("FileInput");
+    }
     if ops.iter().any(|o| o.list_item.is_some()) {
         runtime.extend(["AsyncPager", "SyncPage"]);
     }
@@ -576,10 +608,23 @@ fn clients(header: &str, ops: &[Op]) -> String {
     if types().any(has_date) {
         runtime.push("_date");
     }
-    let _ = writeln!(out, "from ._client import {}", runtime.join(", "));
+    if files {
+        runtime.push("_file_part");
+    }
+    let runtime: Vec<String> = runtime.into_iter().map(str::to_owned).collect();
+    if format!("from ._client import {}", runtime.join(", ")).len() <= WIDTH {
+        let _ = writeln!(out, "from ._client import {}", runtime.join(", "));
+    } else {
+        fitted(&mut out, "", "from ._client import (", &runtime, ")");
+    }
     let mut used: BTreeSet<String> = BTreeSet::new();
     for op in ops {
-        used.extend(op.list_item.clone().or_else(|| op.returns.clone()));
+        used.extend(
+            op.list_item
+                .clone()
+                .or_else(|| op.returns.clone())
+                .filter(|m| m != "Any"),
+        );
     }
     if !used.is_empty() {
         let used: Vec<String> = used.into_iter().collect();
@@ -659,6 +704,13 @@ fn method(out: &mut String, op: &Op, asynchronous: bool) {
     });
     paragraphs.push(spec.description.clone());
     paragraphs.extend(provenance(spec.source.as_deref()));
+    paragraphs.extend(provenance(spec.body_source.as_deref()).map(|p| {
+        p.replacen(
+            "Provenance:",
+            "Provenance of the request and response bodies:",
+            1,
+        )
+    }));
     let tag = spec
         .tag
         .as_deref()
@@ -691,7 +743,15 @@ fn method(out: &mut String, op: &Op, asynchronous: bool) {
     // conversion may need a line of its own), optional ones only when set.
     let in_literal = |a: &&Arg| a.required && *a.ty != Type::Date;
     let late = |a: &&Arg| a.required && *a.ty == Type::Date;
-    let entry = |a: &Arg| format!("{}: {}", py_string(&a.key), a.name);
+    let entry = |a: &Arg| match a.ty {
+        Type::Binary => format!(
+            "{}: _file_part({}, {})",
+            py_string(&a.key),
+            a.name,
+            py_string(&a.key)
+        ),
+        _ => format!("{}: {}", py_string(&a.key), a.name),
+    };
     let is_body = |a: &&Arg| a.location.is_none();
     let is_param = |a: &&Arg| a.location.is_some();
     let mut literal: Vec<String> = op
@@ -757,6 +817,17 @@ fn method(out: &mut String, op: &Op, asynchronous: bool) {
                 "self._request("
             };
             match returns {
+                // Any JSON: returned as decoded (a dict, a list or None).
+                Some(model) if model == "Any" => {
+                    fitted(
+                        out,
+                        "        ",
+                        &format!("data: Any = {call}"),
+                        &call_args,
+                        ")",
+                    );
+                    out.push_str("        return data\n");
+                }
                 Some(model) => {
                     fitted(out, "        ", &format!("data = {call}"), &call_args, ")");
                     let _ = writeln!(out, "        return {model}(data)");

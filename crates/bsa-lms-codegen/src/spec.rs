@@ -26,6 +26,9 @@ pub struct Operation {
     pub description: String,
     pub tag: Option<String>,
     pub source: Option<String>,
+    /// `x-bsa-source` of the request body and of the success response, when
+    /// only they (not the operation) come from another revision.
+    pub body_source: Option<String>,
     /// Path parameters in path order, then query parameters in spec order.
     pub params: Vec<Param>,
     pub body: Option<Body>,
@@ -40,6 +43,8 @@ pub struct Operation {
 pub enum Location {
     Path,
     Query,
+    /// A part of a `multipart/form-data` body.
+    Form,
 }
 
 pub struct Param {
@@ -65,6 +70,8 @@ pub struct Schema {
     pub properties: Vec<Property>,
     /// Whether unknown fields are kept (`additionalProperties: {}` or `true`).
     pub open: bool,
+    /// No `type` and no properties: any JSON value (an object, an array, `null`).
+    pub any: bool,
 }
 
 pub struct Property {
@@ -96,6 +103,8 @@ pub enum Type {
     Enum(Vec<String>),
     /// Any JSON (an empty schema or a free-form object).
     Any,
+    /// A file (`format: binary`, a multipart part).
+    Binary,
 }
 
 impl Api {
@@ -114,13 +123,13 @@ impl Api {
         for (path, item) in paths {
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
-                // Same rule as build.rs: only bearer-auth, non-handwritten
-                // operations are generated (and so reachable through `call`).
+                // Same rule as build.rs: only bearer-auth operations are
+                // generated (and so reachable through `call`).
                 let security = op.get("security").unwrap_or(default_security);
                 let bearer = security
                     .as_array()
                     .is_some_and(|s| s.iter().any(|req| req.get("bearerAuth").is_some()));
-                if !bearer || op["x-bsa-handwritten"] == Value::Bool(true) {
+                if !bearer {
                     continue;
                 }
                 operations.push(parse_operation(doc, path, method, item, op)?);
@@ -203,6 +212,7 @@ fn parse_type(schema: &Value) -> Type {
         }
     }
     match schema["type"].as_str() {
+        Some("string") if schema["format"] == "binary" => Type::Binary,
         Some("string") => match (schema["format"].as_str(), schema["enum"].as_array()) {
             (Some("date"), _) => Type::Date,
             (_, Some(values)) => Type::Enum(
@@ -227,7 +237,7 @@ fn parse_schema(doc: &Value, name: &str, schema: &Value) -> Schema {
         .as_array()
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let properties = schema["properties"]
+    let properties: Vec<Property> = schema["properties"]
         .as_object()
         .map(|props| {
             props
@@ -252,6 +262,7 @@ fn parse_schema(doc: &Value, name: &str, schema: &Value) -> Schema {
     Schema {
         name: name.to_owned(),
         description: text(schema, "description"),
+        any: schema.get("type").is_none() && properties.is_empty() && !open,
         properties,
         open,
     }
@@ -297,16 +308,34 @@ fn parse_operation(
     // Path parameters in the order they appear in the path.
     params.sort_by_key(|p| match p.location {
         Location::Path => path.find(&format!("{{{}}}", p.name)).unwrap_or(0),
-        Location::Query => usize::MAX,
+        Location::Query | Location::Form => usize::MAX,
     });
-    let body = op.get("requestBody").map(|rb| {
-        let rb = resolve(doc, rb);
-        let schema = &rb["content"]["application/json"]["schema"];
-        Body {
-            schema: ref_name(schema).unwrap_or_default(),
-            required: rb["required"].as_bool().unwrap_or(false),
+    let request = op.get("requestBody").map(|rb| resolve(doc, rb));
+    // A multipart body's parts are arguments of their own, like query parameters.
+    let form = request.map(|rb| resolve(doc, &rb["content"]["multipart/form-data"]["schema"]));
+    if let Some(form) = form.filter(|f| f.is_object()) {
+        let required: Vec<&str> = form["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (name, part) in form["properties"].as_object().into_iter().flatten() {
+            params.push(Param {
+                snake: snake_case(name),
+                camel: camel_case(&snake_case(name)),
+                location: Location::Form,
+                required: required.contains(&name.as_str()),
+                ty: parse_type(part),
+                description: text(part, "description"),
+                name: name.clone(),
+            });
         }
-    });
+    }
+    let body = request
+        .filter(|rb| rb["content"].get("application/json").is_some())
+        .map(|rb| Body {
+            schema: ref_name(&rb["content"]["application/json"]["schema"]).unwrap_or_default(),
+            required: rb["required"].as_bool().unwrap_or(false),
+        });
     let responses = op["responses"]
         .as_object()
         .ok_or_else(|| format!("{id}: no responses"))?;
@@ -331,6 +360,10 @@ fn parse_operation(
         description: text(op, "description"),
         tag: op["tags"][0].as_str().map(str::to_owned),
         source: op["x-bsa-source"].as_str().map(str::to_owned),
+        body_source: request
+            .and_then(|rb| rb["x-bsa-source"].as_str())
+            .or_else(|| success.and_then(|r| r["x-bsa-source"].as_str()))
+            .map(str::to_owned),
         params,
         body,
         response,

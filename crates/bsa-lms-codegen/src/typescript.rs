@@ -174,7 +174,7 @@ impl<'a> Op<'a> {
                     }
                     path.push((name, p.snake.clone(), p.description.as_str()));
                 }
-                Location::Query => fields.push(Field {
+                Location::Query | Location::Form => fields.push(Field {
                     name: p.camel.clone(),
                     query: Some(p.snake.clone()),
                     required: p.required,
@@ -259,9 +259,21 @@ fn javascript(header: &str, ops: &[Op]) -> String {
         } else {
             "null".to_owned()
         };
+        // File parts are read (path, bytes or stream) before the call.
+        let files: Vec<String> = op
+            .fields
+            .iter()
+            .filter(|f| *f.ty == Type::Binary)
+            .map(|f| quote(&f.name))
+            .collect();
+        let files = if files.is_empty() {
+            String::new()
+        } else {
+            format!(", files: [{}]", files.join(", "))
+        };
         writeln!(
             out,
-            "  {}: {{ id: {}, name: {}, path: [{}], query: {}, body: {} }},",
+            "  {}: {{ id: {}, name: {}, path: [{}], query: {}, body: {}{files} }},",
             op.name,
             quote(&op.spec.snake),
             quote(&op.name),
@@ -364,6 +376,7 @@ fn ts_type(ty: &Type, side: Side) -> String {
             .join(" | "),
         Type::Enum(_) => "string".into(),
         Type::Any => "unknown".into(),
+        Type::Binary => "FileInput".into(),
     }
 }
 
@@ -373,12 +386,23 @@ fn field_type(ty: &Type, nullable: bool, side: Side) -> String {
 }
 
 fn declarations(header: &str, api: &Api, ops: &[Op]) -> String {
+    let files = ops
+        .iter()
+        .any(|o| o.fields.iter().any(|f| *f.ty == Type::Binary));
     let mut out = format!(
-        "// {header}\n\nimport {{ BaseClient, PagePromise, RequestOptions }} from './lib/runtime'\n\n\
+        "// {header}\n\nimport {{ BaseClient, {}PagePromise, RequestOptions }} from './lib/runtime'\n\n\
          export * from './lib/runtime'\n\n\
-         // ---------------------------------------------------------------- models\n"
+         // ---------------------------------------------------------------- models\n",
+        if files { "FileInput, " } else { "" }
     );
     for schema in api.used_schemas() {
+        if schema.any {
+            // Any JSON: declared as a named alias so the method reads well.
+            out.push('\n');
+            doc(&mut out, "", &[schema.description.as_str()], &[]);
+            writeln!(out, "export type {} = unknown", schema.name).unwrap();
+            continue;
+        }
         out.push('\n');
         doc(&mut out, "", &[schema.description.as_str()], &[]);
         writeln!(out, "export interface {} {{", schema.name).unwrap();
@@ -503,6 +527,10 @@ fn method(out: &mut String, op: &Op) {
                 s.path,
                 provenance_suffix(s.source.as_deref())
             ),
+            &s.body_source
+                .as_deref()
+                .map(|b| format!("Request and response bodies: x-bsa-source `{b}`."))
+                .unwrap_or_default(),
         ],
         &tags.iter().map(String::as_str).collect::<Vec<_>>(),
     );

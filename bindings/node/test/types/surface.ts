@@ -45,7 +45,8 @@ async function shapes(): Promise<void> {
   const loan = await client.getLoan('501')
   expectType<Equal<typeof loan, Loan>>()
   expectType<Equal<typeof loan.id, string>>()
-  expectType<Equal<typeof loan.totalOutstanding, number | undefined>>()
+  // `null` is allowed where the field is optional (read it like absent).
+  expectType<Equal<typeof loan.totalOutstanding, number | null | undefined>>()
   // Unknown fields are reachable as unknown.
   const extra = loan['somethingNew']
   expectType<Equal<typeof extra, unknown>>()

@@ -9,7 +9,7 @@ credit scorecard, on the Rust core (token handling, retries, errors, paging).
 """
 
 from . import models
-from ._client import AsyncPage, AsyncPager, Model, SyncPage, operations
+from ._client import AsyncPage, AsyncPager, FileInput, Model, SyncPage, operations
 from ._generated import AsyncClient, Client
 from ._native import __version__
 from .errors import (
@@ -48,6 +48,7 @@ __all__ = [
     "DecodeError",
     "FailedPreconditionError",
     "FieldError",
+    "FileInput",
     "InternalError",
     "InvalidArgumentError",
     "InvalidRequestError",

@@ -8,6 +8,7 @@ ends in ``_request`` / ``_request_async``; nothing here knows about a single ope
 from __future__ import annotations
 
 import atexit
+import base64
 import datetime as _dt
 import itertools
 import logging
@@ -15,7 +16,7 @@ import os
 import sys
 import weakref
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union, cast
 
 from . import _native
 from .errors import _invalid_request
@@ -84,6 +85,35 @@ def _date(value: _dt.date | str, field: str) -> str:
     raise _invalid_request(
         field, f"expected a datetime.date or a 'YYYY-MM-DD' string, got {type(value).__name__}"
     )
+
+
+FileInput = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
+"""A file argument: a path, the bytes themselves, or a binary file object read to its end."""
+
+
+def _file_part(value: FileInput, field: str) -> dict[str, str]:
+    """A file as the core takes it: base64 contents and a file name."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data, name = bytes(value), "file"
+    elif isinstance(value, (str, os.PathLike)):
+        path = str(os.fspath(value))
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise _invalid_request(field, f"cannot read {path!r}: {e}") from None
+        name = os.path.basename(path)
+    elif callable(getattr(value, "read", None)):
+        # Untyped callers may pass a text-mode file: its read() gives str.
+        raw = cast(object, value.read())
+        if not isinstance(raw, bytes):
+            raise _invalid_request(field, "the file object must be opened in binary mode")
+        data, name = raw, os.path.basename(str(getattr(value, "name", "file")))
+    else:
+        raise _invalid_request(
+            field, f"expected a path, bytes or a binary file object, got {type(value).__name__}"
+        )
+    return {"base64": base64.b64encode(data).decode("ascii"), "filename": name}
 
 
 def _merge(base: _Options | None, call: _Options) -> _Options:

@@ -8,8 +8,16 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ._client import AsyncClientBase, AsyncPager, SyncClientBase, SyncPage, _date
-from .models import CreditScorecard, Customer, Loan, LoanProductList, RollbackResult, Transaction
+from ._client import (
+    AsyncClientBase,
+    AsyncPager,
+    FileInput,
+    SyncClientBase,
+    SyncPage,
+    _date,
+    _file_part,
+)
+from .models import CreditBoostResult, CreditScorecard, Customer, Loan, LoanProductList, Transaction
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -18,6 +26,54 @@ class Client(SyncClientBase):
     """Client of the BSA LMS API. Unset settings come from ``BSA_LMS_*`` environment variables."""
 
     __slots__ = ()
+
+    def create_credit_boost(
+        self,
+        *,
+        full_name: str,
+        mobile_number: str,
+        pdf_file: FileInput,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> CreditBoostResult:
+        """Boost a credit limit from a statement.
+
+        Sends a mobile-money or bank statement (PDF) to the Manka AI engine. The customer's
+        pre-approved limit rises at once when the statement is valid, recent and yields a
+        higher limit than the current one. All three outcomes (increased, unchanged, cooldown)
+        answer 200 with the same shape; `boostStatus` tells them apart. Warning: the upstream
+        always sends an SMS to the customer's mobile number, even when validation fails, so
+        the SDK never sends this request twice (`x-bsa-replay: never`). The body is
+        `multipart/form-data`; `MobileNumber` and the file are checked before sending.
+        Documented only by the older revision; the current one mentions the boost but no
+        endpoint. Errors are not documented: the simulator answers 400 `invalid_argument` for
+        a missing part, a `MobileNumber` that is not 12 digits or a non-PDF file, and 500
+        `internal` for an upstream failure (inferred).
+
+        Provenance: documented only by the older revision (x-bsa-source: old).
+
+        ``POST /v1/credit-boost`` (credit)
+
+        Args:
+            full_name: Name as on the statement. For bank statements at least two name
+                parts must match (case-insensitive), otherwise the upstream rejects a name
+                mismatch.
+            mobile_number: Exactly 12 digits, e.g. `255762260621`. For mobile-network
+                statements it must equal the statement's number.
+            pdf_file: The statement, PDF only (the file must start with `%PDF-`). Accepted
+                sources: Airtel, Yas, Vodacom, Halotel, NMB, CRDB. Rejected: HaloPesa, Selcom
+                and any other institution.
+            timeout, max_retries, extra_headers: per-call options, overriding the client's
+                (seconds, retries of transient failures, extra headers).
+        """
+        args: dict[str, Any] = {
+            "full_name": full_name,
+            "mobile_number": mobile_number,
+            "pdf_file": _file_part(pdf_file, "pdf_file"),
+        }
+        data = self._request("create_credit_boost", args, timeout, max_retries, extra_headers)
+        return CreditBoostResult(data)
 
     def get_credit_scorecard(
         self,
@@ -125,9 +181,8 @@ class Client(SyncClientBase):
 
         Args:
             external_id: The partner's id for the new customer; unique among all customers
-                of the deployment. Must be non-empty. The length limit of 128 characters is
-                inferred (REFERENCE §3.2: the documentation gives no limit for customers or
-                loans; the simulator accepts 1–128).
+                of the deployment. Length and character set are not documented (the simulator
+                accepts 1–128 characters).
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
@@ -191,10 +246,8 @@ class Client(SyncClientBase):
         Args:
             customer_external_id: The customer's current externalId, percent-encoded as
                 one path segment.
-            external_id: The new externalId; unique among all customers. Must be
-                non-empty. The length limit of 128 characters is inferred (REFERENCE §3.2:
-                the documentation gives no limit for customers or loans; the simulator accepts
-                1–128).
+            external_id: The new externalId; unique among all customers. Length and
+                character set are not documented (the simulator accepts 1–128 characters).
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
@@ -329,10 +382,8 @@ class Client(SyncClientBase):
         Args:
             customer_id: LMS customer id as returned by create or list (opaque string,
                 numeric in practice). A non-numeric value answers 400 `invalid_argument`.
-            external_id: The new externalId; unique among all customers. Must be
-                non-empty. The length limit of 128 characters is inferred (REFERENCE §3.2:
-                the documentation gives no limit for customers or loans; the simulator accepts
-                1–128).
+            external_id: The new externalId; unique among all customers. Length and
+                character set are not documented (the simulator accepts 1–128 characters).
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
@@ -421,6 +472,9 @@ class Client(SyncClientBase):
         on loan create, within its `minPrincipal`..`maxPrincipal`. The current revision
         references this endpoint; the response shape is documented only by the older revision.
         No errors are documented beyond the common ones.
+
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``GET /v1/loan-products`` (loanProducts)
 
@@ -536,7 +590,8 @@ class Client(SyncClientBase):
             product_id: A product id from `GET /v1/loan-products`.
             external_id: The partner's loan reference (e.g. a wallet transaction id);
                 unique among loans. Enables the `/v1/loans/external/{loan_external_id}` paths.
-                Non-empty, at most 128 characters (both limits inferred, REFERENCE §3.2).
+                Length and character set are not documented (the simulator accepts 1–128
+                characters).
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
@@ -805,7 +860,8 @@ class Client(SyncClientBase):
         forms; its request and response bodies come from the older revision (the externalId
         form from the alternate revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/charge-off`` (repayments)
 
@@ -872,13 +928,15 @@ class Client(SyncClientBase):
         """Refund the credit balance (by loan externalId).
 
         Pays out the credit (overpaid) balance of an `Overpaid` loan (Fineract semantics,
-        inferred). Named only by the alternate revision's list of repayment operations; no
-        revision documents its body or response, so both are inferred: the shared transaction
-        body, and a transaction whose `type` is `Credit Balance Refund`. How it differs from
-        refund is not documented. Errors (inferred): 404 `not_found`; 409 `aborted` when the
-        loan is not `Overpaid` or the amount exceeds the overpaid balance.
+        inferred). Named in both path forms by the current revision's quickstart and the
+        alternate revision's list of repayment operations; no revision documents its body or
+        response, so both are inferred: the shared transaction body, and a transaction whose
+        `type` is `Credit Balance Refund`. How it differs from refund is not documented.
+        Errors (inferred): 404 `not_found`; 409 `aborted` when the loan is not `Overpaid` or
+        the amount exceeds the overpaid balance.
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: inferred, documented in no revision
+        (x-bsa-source: inferred).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/credit-balance-refund``
         (repayments)
@@ -953,7 +1011,8 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/recover`` (repayments)
 
@@ -1027,7 +1086,8 @@ class Client(SyncClientBase):
         this operation in both path forms; its request and response bodies come from the older
         revision (the externalId form from the alternate revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/refund`` (repayments)
 
@@ -1100,7 +1160,8 @@ class Client(SyncClientBase):
         in both path forms; its request and response bodies come from the older revision (the
         externalId form from the alternate revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/waive-interest`` (repayments)
 
@@ -1211,7 +1272,8 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust``
         (repayments)
@@ -1267,7 +1329,8 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse``
         (repayments)
@@ -1308,7 +1371,7 @@ class Client(SyncClientBase):
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> RollbackResult:
+    ) -> Any:
         """Roll back a loan (by externalId).
 
         Tears down a loan whose wallet disbursement failed, in one call: undo-disbursal,
@@ -1336,14 +1399,14 @@ class Client(SyncClientBase):
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_external_id": loan_external_id, "body": body}
-        data = self._request(
+        data: Any = self._request(
             "rollback_loan_by_external_id",
             args,
             timeout,
             max_retries,
             extra_headers,
         )
-        return RollbackResult(data)
+        return data
 
     def undo_loan_approval_by_external_id(
         self,
@@ -1470,8 +1533,8 @@ class Client(SyncClientBase):
 
         Args:
             loan_id: LMS loan id as returned by create or list (opaque string).
-            external_id: New loan externalId; unique among loans. Non-empty, at most 128
-                characters (both limits inferred, REFERENCE §3.2).
+            external_id: New loan externalId; unique among loans. Length and character set
+                are not documented (the simulator accepts 1–128 characters).
             interest_rate_per_period: New interest rate in percent per period; at least 0
                 (bound inferred).
             number_of_repayments: New number of instalments; at least 1 (bound inferred).
@@ -1703,7 +1766,8 @@ class Client(SyncClientBase):
         forms; its request and response bodies come from the older revision (the externalId
         form from the alternate revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/charge-off`` (repayments)
 
@@ -1763,13 +1827,15 @@ class Client(SyncClientBase):
         """Refund the credit balance.
 
         Pays out the credit (overpaid) balance of an `Overpaid` loan (Fineract semantics,
-        inferred). Named only by the alternate revision's list of repayment operations; no
-        revision documents its body or response, so both are inferred: the shared transaction
-        body, and a transaction whose `type` is `Credit Balance Refund`. How it differs from
-        refund is not documented. Errors (inferred): 404 `not_found`; 409 `aborted` when the
-        loan is not `Overpaid` or the amount exceeds the overpaid balance.
+        inferred). Named in both path forms by the current revision's quickstart and the
+        alternate revision's list of repayment operations; no revision documents its body or
+        response, so both are inferred: the shared transaction body, and a transaction whose
+        `type` is `Credit Balance Refund`. How it differs from refund is not documented.
+        Errors (inferred): 404 `not_found`; 409 `aborted` when the loan is not `Overpaid` or
+        the amount exceeds the overpaid balance.
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: inferred, documented in no revision
+        (x-bsa-source: inferred).
 
         ``POST /v1/loans/{loan_id}/repayments/credit-balance-refund`` (repayments)
 
@@ -1842,7 +1908,8 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/recover`` (repayments)
 
@@ -1909,7 +1976,8 @@ class Client(SyncClientBase):
         this operation in both path forms; its request and response bodies come from the older
         revision (the externalId form from the alternate revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/refund`` (repayments)
 
@@ -1975,7 +2043,8 @@ class Client(SyncClientBase):
         in both path forms; its request and response bodies come from the older revision (the
         externalId form from the alternate revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/waive-interest`` (repayments)
 
@@ -2070,7 +2139,8 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/{transaction_id}/adjust`` (repayments)
 
@@ -2114,7 +2184,8 @@ class Client(SyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/{transaction_id}/reverse`` (repayments)
 
@@ -2143,7 +2214,7 @@ class Client(SyncClientBase):
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> RollbackResult:
+    ) -> Any:
         """Roll back a loan.
 
         Tears down a loan whose wallet disbursement failed, in one call: undo-disbursal,
@@ -2170,8 +2241,8 @@ class Client(SyncClientBase):
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "body": body}
-        data = self._request("rollback_loan", args, timeout, max_retries, extra_headers)
-        return RollbackResult(data)
+        data: Any = self._request("rollback_loan", args, timeout, max_retries, extra_headers)
+        return data
 
     def undo_loan_approval(
         self,
@@ -2281,6 +2352,60 @@ class AsyncClient(AsyncClientBase):
     """Asynchronous client of the BSA LMS API (asyncio). Construct it like ``Client``."""
 
     __slots__ = ()
+
+    async def create_credit_boost(
+        self,
+        *,
+        full_name: str,
+        mobile_number: str,
+        pdf_file: FileInput,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> CreditBoostResult:
+        """Boost a credit limit from a statement.
+
+        Sends a mobile-money or bank statement (PDF) to the Manka AI engine. The customer's
+        pre-approved limit rises at once when the statement is valid, recent and yields a
+        higher limit than the current one. All three outcomes (increased, unchanged, cooldown)
+        answer 200 with the same shape; `boostStatus` tells them apart. Warning: the upstream
+        always sends an SMS to the customer's mobile number, even when validation fails, so
+        the SDK never sends this request twice (`x-bsa-replay: never`). The body is
+        `multipart/form-data`; `MobileNumber` and the file are checked before sending.
+        Documented only by the older revision; the current one mentions the boost but no
+        endpoint. Errors are not documented: the simulator answers 400 `invalid_argument` for
+        a missing part, a `MobileNumber` that is not 12 digits or a non-PDF file, and 500
+        `internal` for an upstream failure (inferred).
+
+        Provenance: documented only by the older revision (x-bsa-source: old).
+
+        ``POST /v1/credit-boost`` (credit)
+
+        Args:
+            full_name: Name as on the statement. For bank statements at least two name
+                parts must match (case-insensitive), otherwise the upstream rejects a name
+                mismatch.
+            mobile_number: Exactly 12 digits, e.g. `255762260621`. For mobile-network
+                statements it must equal the statement's number.
+            pdf_file: The statement, PDF only (the file must start with `%PDF-`). Accepted
+                sources: Airtel, Yas, Vodacom, Halotel, NMB, CRDB. Rejected: HaloPesa, Selcom
+                and any other institution.
+            timeout, max_retries, extra_headers: per-call options, overriding the client's
+                (seconds, retries of transient failures, extra headers).
+        """
+        args: dict[str, Any] = {
+            "full_name": full_name,
+            "mobile_number": mobile_number,
+            "pdf_file": _file_part(pdf_file, "pdf_file"),
+        }
+        data = await self._request_async(
+            "create_credit_boost",
+            args,
+            timeout,
+            max_retries,
+            extra_headers,
+        )
+        return CreditBoostResult(data)
 
     async def get_credit_scorecard(
         self,
@@ -2394,9 +2519,8 @@ class AsyncClient(AsyncClientBase):
 
         Args:
             external_id: The partner's id for the new customer; unique among all customers
-                of the deployment. Must be non-empty. The length limit of 128 characters is
-                inferred (REFERENCE §3.2: the documentation gives no limit for customers or
-                loans; the simulator accepts 1–128).
+                of the deployment. Length and character set are not documented (the simulator
+                accepts 1–128 characters).
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
@@ -2466,10 +2590,8 @@ class AsyncClient(AsyncClientBase):
         Args:
             customer_external_id: The customer's current externalId, percent-encoded as
                 one path segment.
-            external_id: The new externalId; unique among all customers. Must be
-                non-empty. The length limit of 128 characters is inferred (REFERENCE §3.2:
-                the documentation gives no limit for customers or loans; the simulator accepts
-                1–128).
+            external_id: The new externalId; unique among all customers. Length and
+                character set are not documented (the simulator accepts 1–128 characters).
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
@@ -2610,10 +2732,8 @@ class AsyncClient(AsyncClientBase):
         Args:
             customer_id: LMS customer id as returned by create or list (opaque string,
                 numeric in practice). A non-numeric value answers 400 `invalid_argument`.
-            external_id: The new externalId; unique among all customers. Must be
-                non-empty. The length limit of 128 characters is inferred (REFERENCE §3.2:
-                the documentation gives no limit for customers or loans; the simulator accepts
-                1–128).
+            external_id: The new externalId; unique among all customers. Length and
+                character set are not documented (the simulator accepts 1–128 characters).
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
@@ -2714,6 +2834,9 @@ class AsyncClient(AsyncClientBase):
         on loan create, within its `minPrincipal`..`maxPrincipal`. The current revision
         references this endpoint; the response shape is documented only by the older revision.
         No errors are documented beyond the common ones.
+
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``GET /v1/loan-products`` (loanProducts)
 
@@ -2835,7 +2958,8 @@ class AsyncClient(AsyncClientBase):
             product_id: A product id from `GET /v1/loan-products`.
             external_id: The partner's loan reference (e.g. a wallet transaction id);
                 unique among loans. Enables the `/v1/loans/external/{loan_external_id}` paths.
-                Non-empty, at most 128 characters (both limits inferred, REFERENCE §3.2).
+                Length and character set are not documented (the simulator accepts 1–128
+                characters).
             timeout, max_retries, extra_headers: per-call options, overriding the client's
                 (seconds, retries of transient failures, extra headers).
         """
@@ -3116,7 +3240,8 @@ class AsyncClient(AsyncClientBase):
         forms; its request and response bodies come from the older revision (the externalId
         form from the alternate revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/charge-off`` (repayments)
 
@@ -3183,13 +3308,15 @@ class AsyncClient(AsyncClientBase):
         """Refund the credit balance (by loan externalId).
 
         Pays out the credit (overpaid) balance of an `Overpaid` loan (Fineract semantics,
-        inferred). Named only by the alternate revision's list of repayment operations; no
-        revision documents its body or response, so both are inferred: the shared transaction
-        body, and a transaction whose `type` is `Credit Balance Refund`. How it differs from
-        refund is not documented. Errors (inferred): 404 `not_found`; 409 `aborted` when the
-        loan is not `Overpaid` or the amount exceeds the overpaid balance.
+        inferred). Named in both path forms by the current revision's quickstart and the
+        alternate revision's list of repayment operations; no revision documents its body or
+        response, so both are inferred: the shared transaction body, and a transaction whose
+        `type` is `Credit Balance Refund`. How it differs from refund is not documented.
+        Errors (inferred): 404 `not_found`; 409 `aborted` when the loan is not `Overpaid` or
+        the amount exceeds the overpaid balance.
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: inferred, documented in no revision
+        (x-bsa-source: inferred).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/credit-balance-refund``
         (repayments)
@@ -3264,7 +3391,8 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/recover`` (repayments)
 
@@ -3338,7 +3466,8 @@ class AsyncClient(AsyncClientBase):
         this operation in both path forms; its request and response bodies come from the older
         revision (the externalId form from the alternate revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/refund`` (repayments)
 
@@ -3411,7 +3540,8 @@ class AsyncClient(AsyncClientBase):
         in both path forms; its request and response bodies come from the older revision (the
         externalId form from the alternate revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/waive-interest`` (repayments)
 
@@ -3522,7 +3652,8 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/adjust``
         (repayments)
@@ -3578,7 +3709,8 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: documented only by the alternate
+        revision (x-bsa-source: alt).
 
         ``POST /v1/loans/external/{loan_external_id}/repayments/{transaction_id}/reverse``
         (repayments)
@@ -3619,7 +3751,7 @@ class AsyncClient(AsyncClientBase):
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> RollbackResult:
+    ) -> Any:
         """Roll back a loan (by externalId).
 
         Tears down a loan whose wallet disbursement failed, in one call: undo-disbursal,
@@ -3647,14 +3779,14 @@ class AsyncClient(AsyncClientBase):
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_external_id": loan_external_id, "body": body}
-        data = await self._request_async(
+        data: Any = await self._request_async(
             "rollback_loan_by_external_id",
             args,
             timeout,
             max_retries,
             extra_headers,
         )
-        return RollbackResult(data)
+        return data
 
     async def undo_loan_approval_by_external_id(
         self,
@@ -3781,8 +3913,8 @@ class AsyncClient(AsyncClientBase):
 
         Args:
             loan_id: LMS loan id as returned by create or list (opaque string).
-            external_id: New loan externalId; unique among loans. Non-empty, at most 128
-                characters (both limits inferred, REFERENCE §3.2).
+            external_id: New loan externalId; unique among loans. Length and character set
+                are not documented (the simulator accepts 1–128 characters).
             interest_rate_per_period: New interest rate in percent per period; at least 0
                 (bound inferred).
             number_of_repayments: New number of instalments; at least 1 (bound inferred).
@@ -4027,7 +4159,8 @@ class AsyncClient(AsyncClientBase):
         forms; its request and response bodies come from the older revision (the externalId
         form from the alternate revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/charge-off`` (repayments)
 
@@ -4093,13 +4226,15 @@ class AsyncClient(AsyncClientBase):
         """Refund the credit balance.
 
         Pays out the credit (overpaid) balance of an `Overpaid` loan (Fineract semantics,
-        inferred). Named only by the alternate revision's list of repayment operations; no
-        revision documents its body or response, so both are inferred: the shared transaction
-        body, and a transaction whose `type` is `Credit Balance Refund`. How it differs from
-        refund is not documented. Errors (inferred): 404 `not_found`; 409 `aborted` when the
-        loan is not `Overpaid` or the amount exceeds the overpaid balance.
+        inferred). Named in both path forms by the current revision's quickstart and the
+        alternate revision's list of repayment operations; no revision documents its body or
+        response, so both are inferred: the shared transaction body, and a transaction whose
+        `type` is `Credit Balance Refund`. How it differs from refund is not documented.
+        Errors (inferred): 404 `not_found`; 409 `aborted` when the loan is not `Overpaid` or
+        the amount exceeds the overpaid balance.
 
-        Provenance: documented only by the alternate revision (x-bsa-source: alt).
+        Provenance of the request and response bodies: inferred, documented in no revision
+        (x-bsa-source: inferred).
 
         ``POST /v1/loans/{loan_id}/repayments/credit-balance-refund`` (repayments)
 
@@ -4172,7 +4307,8 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/recover`` (repayments)
 
@@ -4245,7 +4381,8 @@ class AsyncClient(AsyncClientBase):
         this operation in both path forms; its request and response bodies come from the older
         revision (the externalId form from the alternate revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/refund`` (repayments)
 
@@ -4311,7 +4448,8 @@ class AsyncClient(AsyncClientBase):
         in both path forms; its request and response bodies come from the older revision (the
         externalId form from the alternate revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/waive-interest`` (repayments)
 
@@ -4412,7 +4550,8 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/{transaction_id}/adjust`` (repayments)
 
@@ -4462,7 +4601,8 @@ class AsyncClient(AsyncClientBase):
         response bodies come from the older revision (the externalId form from the alternate
         revision's list).
 
-        Provenance: documented only by the older revision (x-bsa-source: old).
+        Provenance of the request and response bodies: documented only by the older revision
+        (x-bsa-source: old).
 
         ``POST /v1/loans/{loan_id}/repayments/{transaction_id}/reverse`` (repayments)
 
@@ -4497,7 +4637,7 @@ class AsyncClient(AsyncClientBase):
         timeout: float | None = None,
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> RollbackResult:
+    ) -> Any:
         """Roll back a loan.
 
         Tears down a loan whose wallet disbursement failed, in one call: undo-disbursal,
@@ -4524,8 +4664,14 @@ class AsyncClient(AsyncClientBase):
         if note is not None:
             body["note"] = note
         args: dict[str, Any] = {"loan_id": loan_id, "body": body}
-        data = await self._request_async("rollback_loan", args, timeout, max_retries, extra_headers)
-        return RollbackResult(data)
+        data: Any = await self._request_async(
+            "rollback_loan",
+            args,
+            timeout,
+            max_retries,
+            extra_headers,
+        )
+        return data
 
     async def undo_loan_approval(
         self,

@@ -18,6 +18,7 @@ __all__ = [
     "CloseCustomerRequest",
     "CreateCustomerRequest",
     "CreateLoanRequest",
+    "CreditBoostResult",
     "CreditScorecard",
     "Customer",
     "CustomerPage",
@@ -26,7 +27,6 @@ __all__ = [
     "LoanProduct",
     "LoanProductList",
     "NoteRequest",
-    "RollbackResult",
     "Transaction",
     "TransactionAdjustRequest",
     "TransactionCreateRequest",
@@ -36,6 +36,13 @@ __all__ = [
     "UpdateLoanRequest",
     "WriteOffRequest",
 ]
+
+
+def _int(value: Any) -> Any:
+    """An integer written as an integral float (``12.0``) reads as ``12``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class AdjustDisbursementDateRequest(Model):
@@ -78,7 +85,7 @@ class CloseCustomerRequest(Model):
         """``closureReasonId``: Closure-reason code value; valid values are configured per
         deployment.
         """
-        value: int = self._data["closureReasonId"]
+        value: int = _int(self._data["closureReasonId"])
         return value
 
 
@@ -92,9 +99,8 @@ class CreateCustomerRequest(Model):
     @property
     def external_id(self) -> str:
         """``externalId``: The partner's id for the new customer; unique among all customers of
-        the deployment. Must be non-empty. The length limit of 128 characters is inferred
-        (REFERENCE §3.2: the documentation gives no limit for customers or loans; the
-        simulator accepts 1–128).
+        the deployment. Length and character set are not documented (the simulator accepts
+        1–128 characters).
         """
         value: str = self._data["externalId"]
         return value
@@ -120,8 +126,8 @@ class CreateLoanRequest(Model):
     @property
     def external_id(self) -> str | None:
         """``externalId``: The partner's loan reference (e.g. a wallet transaction id); unique
-        among loans. Enables the `/v1/loans/external/{loan_external_id}` paths. Non-empty, at
-        most 128 characters (both limits inferred, REFERENCE §3.2).
+        among loans. Enables the `/v1/loans/external/{loan_external_id}` paths. Length and
+        character set are not documented (the simulator accepts 1–128 characters).
         """
         value: str | None = self._data.get("externalId")
         return value
@@ -137,7 +143,63 @@ class CreateLoanRequest(Model):
     @property
     def product_id(self) -> int:
         """``productId``: A product id from `GET /v1/loan-products`."""
-        value: int = self._data["productId"]
+        value: int = _int(self._data["productId"])
+        return value
+
+
+class CreditBoostResult(Model):
+    """Outcome of a credit-limit boost. Increased, unchanged and cooldown all use this shape. No
+    field is guaranteed; unknown fields are kept.
+
+    Fields this SDK does not know are kept: read them with ``m["name"]``.
+    """
+
+    __slots__ = ()
+
+    @property
+    def boost_status(self) -> str | None:
+        """``boostStatus``: Open string: `YES` if the limit rose, `NO` otherwise (including
+        cooldown).
+        """
+        value: str | None = self._data.get("boostStatus")
+        return value
+
+    @property
+    def execution_period(self) -> str | None:
+        """``executionPeriod``: Upstream processing time, diagnostic only."""
+        value: str | None = self._data.get("executionPeriod")
+        return value
+
+    @property
+    def final_credit_limit(self) -> float | None:
+        """``finalCreditLimit``: Limit in TZS after the attempt: the larger of the original and
+        the statement's limit after a successful evaluation, otherwise the original.
+        """
+        value: float | None = self._data.get("finalCreditLimit")
+        return value
+
+    @property
+    def final_credit_score(self) -> int | None:
+        """``finalCreditScore``: Score after evaluation."""
+        value: int | None = _int(self._data.get("finalCreditScore"))
+        return value
+
+    @property
+    def manka_credit_limit(self) -> float | None:
+        """``mankaCreditLimit``: Limit in TZS derived from the statement."""
+        value: float | None = self._data.get("mankaCreditLimit")
+        return value
+
+    @property
+    def mobile_number(self) -> int | None:
+        """``mobileNumber``: Echo of the mobile number."""
+        value: int | None = _int(self._data.get("mobileNumber"))
+        return value
+
+    @property
+    def original_credit_limit(self) -> float | None:
+        """``originalCreditLimit``: Limit in TZS before this attempt."""
+        value: float | None = self._data.get("originalCreditLimit")
         return value
 
 
@@ -182,7 +244,7 @@ class CreditScorecard(Model):
     @property
     def final_credit_score(self) -> int | None:
         """``finalCreditScore``: Score on the HaloPesa scale."""
-        value: int | None = self._data.get("finalCreditScore")
+        value: int | None = _int(self._data.get("finalCreditScore"))
         return value
 
     @property
@@ -332,7 +394,9 @@ class CustomerPage(Model):
     @property
     def items(self) -> list[Customer]:
         """``items``: The records on this page."""
-        value = self._data["items"]
+        value = self._data.get("items")
+        if value is None:
+            return []
         return [Customer(x) for x in value]
 
     @property
@@ -341,7 +405,7 @@ class CustomerPage(Model):
 
         Provenance: documented only by the alternate revision (x-bsa-source: alt).
         """
-        value: int | None = self._data.get("page")
+        value: int | None = _int(self._data.get("page"))
         return value
 
     @property
@@ -350,13 +414,13 @@ class CustomerPage(Model):
 
         Provenance: documented only by the alternate revision (x-bsa-source: alt).
         """
-        value: int | None = self._data.get("rowsPerPage")
+        value: int | None = _int(self._data.get("rowsPerPage"))
         return value
 
     @property
     def total(self) -> int | None:
         """``total``: Number of records matching the filter, across all pages."""
-        value: int | None = self._data.get("total")
+        value: int | None = _int(self._data.get("total"))
         return value
 
 
@@ -512,7 +576,7 @@ class Loan(Model):
     @property
     def number_of_repayments(self) -> int | None:
         """``numberOfRepayments``: Number of instalments."""
-        value: int | None = self._data.get("numberOfRepayments")
+        value: int | None = _int(self._data.get("numberOfRepayments"))
         return value
 
     @property
@@ -612,7 +676,7 @@ class Loan(Model):
     @property
     def term_frequency(self) -> int | None:
         """``termFrequency``: Loan term, in units of the product's frequency type."""
-        value: int | None = self._data.get("termFrequency")
+        value: int | None = _int(self._data.get("termFrequency"))
         return value
 
     @property
@@ -648,7 +712,9 @@ class LoanPage(Model):
     @property
     def items(self) -> list[Loan]:
         """``items``: The records on this page."""
-        value = self._data["items"]
+        value = self._data.get("items")
+        if value is None:
+            return []
         return [Loan(x) for x in value]
 
     @property
@@ -657,7 +723,7 @@ class LoanPage(Model):
 
         Provenance: documented only by the alternate revision (x-bsa-source: alt).
         """
-        value: int | None = self._data.get("page")
+        value: int | None = _int(self._data.get("page"))
         return value
 
     @property
@@ -666,13 +732,13 @@ class LoanPage(Model):
 
         Provenance: documented only by the alternate revision (x-bsa-source: alt).
         """
-        value: int | None = self._data.get("rowsPerPage")
+        value: int | None = _int(self._data.get("rowsPerPage"))
         return value
 
     @property
     def total(self) -> int | None:
         """``total``: Number of records matching the filter, across all pages."""
-        value: int | None = self._data.get("total")
+        value: int | None = _int(self._data.get("total"))
         return value
 
 
@@ -796,7 +862,7 @@ class LoanProduct(Model):
 
         Provenance: documented only by the older revision (x-bsa-source: old).
         """
-        value: int | None = self._data.get("numberOfRepayments")
+        value: int | None = _int(self._data.get("numberOfRepayments"))
         return value
 
     @property
@@ -814,7 +880,7 @@ class LoanProduct(Model):
 
         Provenance: documented only by the older revision (x-bsa-source: old).
         """
-        value: int | None = self._data.get("repaymentEvery")
+        value: int | None = _int(self._data.get("repaymentEvery"))
         return value
 
     @property
@@ -860,7 +926,9 @@ class LoanProductList(Model):
 
         Provenance: documented only by the older revision (x-bsa-source: old).
         """
-        value = self._data["items"]
+        value = self._data.get("items")
+        if value is None:
+            return []
         return [LoanProduct(x) for x in value]
 
 
@@ -875,26 +943,6 @@ class NoteRequest(Model):
     def note(self) -> str | None:
         """``note``: Reason, recorded in the LMS audit log."""
         value: str | None = self._data.get("note")
-        return value
-
-
-class RollbackResult(Model):
-    """Answer of rollback: the steps run by this call (a resumed call reports only the remaining
-    ones). The shape is not documented; any 200 means success and unknown fields are kept.
-
-    Fields this SDK does not know are kept: read them with ``m["name"]``.
-    """
-
-    __slots__ = ()
-
-    @property
-    def steps(self) -> list[str] | None:
-        """``steps``: Steps run by this call, in order. Known values: `undo-disbursal`,
-        `undo-approval`, `delete` (open strings).
-
-        Provenance: inferred, documented in no revision (x-bsa-source: inferred).
-        """
-        value: list[str] | None = self._data.get("steps")
         return value
 
 
@@ -1090,7 +1138,7 @@ class TransactionCreateRequest(Model):
 
         Provenance: documented only by the older revision (x-bsa-source: old).
         """
-        value: int | None = self._data.get("paymentTypeId")
+        value: int | None = _int(self._data.get("paymentTypeId"))
         return value
 
     @property
@@ -1135,7 +1183,9 @@ class TransactionPage(Model):
     @property
     def items(self) -> list[Transaction]:
         """``items``: The records on this page."""
-        value = self._data["items"]
+        value = self._data.get("items")
+        if value is None:
+            return []
         return [Transaction(x) for x in value]
 
     @property
@@ -1144,7 +1194,7 @@ class TransactionPage(Model):
 
         Provenance: documented only by the alternate revision (x-bsa-source: alt).
         """
-        value: int | None = self._data.get("page")
+        value: int | None = _int(self._data.get("page"))
         return value
 
     @property
@@ -1153,13 +1203,13 @@ class TransactionPage(Model):
 
         Provenance: documented only by the alternate revision (x-bsa-source: alt).
         """
-        value: int | None = self._data.get("rowsPerPage")
+        value: int | None = _int(self._data.get("rowsPerPage"))
         return value
 
     @property
     def total(self) -> int | None:
         """``total``: Number of records matching the filter, across all pages."""
-        value: int | None = self._data.get("total")
+        value: int | None = _int(self._data.get("total"))
         return value
 
 
@@ -1188,9 +1238,8 @@ class UpdateCustomerRequest(Model):
 
     @property
     def external_id(self) -> str:
-        """``externalId``: The new externalId; unique among all customers. Must be non-empty. The
-        length limit of 128 characters is inferred (REFERENCE §3.2: the documentation gives
-        no limit for customers or loans; the simulator accepts 1–128).
+        """``externalId``: The new externalId; unique among all customers. Length and character
+        set are not documented (the simulator accepts 1–128 characters).
         """
         value: str = self._data["externalId"]
         return value
@@ -1203,8 +1252,8 @@ class UpdateLoanRequest(Model):
 
     @property
     def external_id(self) -> str | None:
-        """``externalId``: New loan externalId; unique among loans. Non-empty, at most 128
-        characters (both limits inferred, REFERENCE §3.2).
+        """``externalId``: New loan externalId; unique among loans. Length and character set are
+        not documented (the simulator accepts 1–128 characters).
         """
         value: str | None = self._data.get("externalId")
         return value
@@ -1220,7 +1269,7 @@ class UpdateLoanRequest(Model):
     @property
     def number_of_repayments(self) -> int | None:
         """``numberOfRepayments``: New number of instalments; at least 1 (bound inferred)."""
-        value: int | None = self._data.get("numberOfRepayments")
+        value: int | None = _int(self._data.get("numberOfRepayments"))
         return value
 
     @property
