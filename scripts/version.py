@@ -6,7 +6,7 @@
 Cargo crates inherit it (`version.workspace = true`), the Python package reads it through
 maturin (`dynamic = ["version"]`), and the npm manifests carry a copy that `check`
 compares. `--tag` also requires the release tag to be `v<version>` and CHANGELOG.md to
-have a section for it.
+have a dated section for it (`## X.Y.Z - YYYY-MM-DD`).
 """
 
 from __future__ import annotations
@@ -74,12 +74,16 @@ def check(tag: str | None) -> int:
     if tag is not None:
         if tag != f"v{version}":
             found.append(f"tag {tag} is not v{version}")
-        if not re.search(
-            rf"^## \[?{re.escape(version)}\]?",
-            (ROOT / "CHANGELOG.md").read_text(),
+        changelog = (ROOT / "CHANGELOG.md").read_text()
+        heading = re.search(
+            rf"^## {re.escape(version)} - \d{{4}}-\d{{2}}-\d{{2}}$",
+            changelog,
             re.MULTILINE,
-        ):
-            found.append(f"CHANGELOG.md has no section for {version}")
+        )
+        if heading is None:
+            found.append(
+                f"CHANGELOG.md has no dated section for {version} (## {version} - YYYY-MM-DD)"
+            )
     for problem in found:
         print(f"version {version}: {problem}", file=sys.stderr)
     if not found:
