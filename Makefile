@@ -17,8 +17,9 @@ RUST_PACKAGES := -p bsa-lms -p bsa-lms-sandbox -p bsa-lms-codegen
 demo:
 	$(CARGO) run --quiet --example quickstart
 
-## Every test: lints, generated-file freshness, Rust, Python, Node, regeneration, spec
-## conformance, and the installable packages (wheel, npm tarball).
+## Every test: lints (with the version check and the workflows), generated-file freshness,
+## Rust, Python, Node, regeneration, spec conformance, and the installable packages (wheel,
+## sdist, npm main and platform tarballs).
 test: lint check-generated test-rust test-python test-node test-regeneration conformance test-packages
 	@echo "all tests passed"
 

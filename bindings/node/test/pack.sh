@@ -82,5 +82,11 @@ node esm.mjs
 "$here/node_modules/.bin/tsc" --strict --noEmit --module nodenext --moduleResolution nodenext --target es2022 \
   --types node --typeRoots "$here/node_modules/@types" typed.ts
 echo "typescript ok"
-env $(env | grep -o '^BSA_LMS_[A-Z_]*' | grep -v SANDBOX_BIN | sed 's/^/-u /') node quickstart.mjs
+# Without credentials in the environment the quickstart starts its own sandbox.
+(
+  for name in $(compgen -e); do
+    case $name in BSA_LMS_SANDBOX_BIN) ;; BSA_LMS_*) unset "$name" ;; esac
+  done
+  node quickstart.mjs
+)
 echo "1 passed, 0 failed: the packed tarballs install and run"
