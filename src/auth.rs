@@ -414,7 +414,10 @@ async fn rotate(manager: Weak<TokenManager>, stop: Arc<Notify>) {
         }
         let Some(m) = manager.upgrade() else { return };
         let _guard = m.minting.lock().await;
-        match m.mint().await {
+        // The refresh path, so that the shared token file gets the new token
+        // (or a fresher one another process stored there is adopted).
+        let current = m.cached().map(|t| t.header.clone());
+        match m.renew(current.as_ref()).await {
             Ok(_) => failures = 0,
             Err(err) => {
                 failures += 1;
