@@ -230,9 +230,10 @@ async fn rotation_shares_its_token_through_the_token_file() {
     list_products(&client).await.unwrap();
     let first = client.access_token().await.unwrap();
     tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(client.token_mints() >= 2, "rotated with no call in between");
+    let text = std::fs::read_to_string(&cache.0).unwrap();
     let current = client.access_token().await.unwrap();
     assert_ne!(current, first, "rotated");
-    let text = std::fs::read_to_string(&cache.0).unwrap();
     assert!(
         text.contains(&current),
         "the rotated token is in the shared file"
