@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -124,9 +124,7 @@ def test_creates_committed_behind_a_gateway_error_return_the_record(
 
 def test_sdk_timeout_on_a_write_is_maybe_applied(sandbox: Sandbox, client: bsa_lms.Client) -> None:
     loan = active_loan(client, "timeout")
-    sandbox.fault(
-        method="POST", path=f"/v1/loans/{loan.id}/repayments", kind="delay", delayMs=600
-    )
+    sandbox.fault(method="POST", path=f"/v1/loans/{loan.id}/repayments", kind="delay", delayMs=600)
     with pytest.raises(bsa_lms.ApiTimeoutError) as info:
         client.create_repayment(loan.id, transaction_amount=3, timeout=0.2)
     assert info.value.maybe_applied is True
@@ -156,9 +154,7 @@ async def test_task_cancellation_raises_cancelled_error_and_the_write_may_land(
 
 def test_ctrl_c_interrupts_a_sync_call(sandbox: Sandbox, client: bsa_lms.Client) -> None:
     loan = active_loan(client, "ctrl-c")
-    sandbox.fault(
-        method="POST", path=f"/v1/loans/{loan.id}/repayments", kind="delay", delayMs=800
-    )
+    sandbox.fault(method="POST", path=f"/v1/loans/{loan.id}/repayments", kind="delay", delayMs=800)
     threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
@@ -171,7 +167,7 @@ def test_ctrl_c_interrupts_a_sync_call(sandbox: Sandbox, client: bsa_lms.Client)
 class _Capture(http.server.BaseHTTPRequestHandler):
     """Answers every POST with a transaction and keeps the request bodies."""
 
-    bodies: list[bytes] = []
+    bodies: ClassVar[list[bytes]] = []
 
     def do_POST(self) -> None:
         self.bodies.append(self.rfile.read(int(self.headers["content-length"])))
@@ -182,7 +178,7 @@ class _Capture(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
-    def log_message(self, *_args: Any) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -223,6 +219,6 @@ def test_runaway_paging_stops_with_a_decode_error() -> None:
         return {"items": [{"id": f"{page}-{i}"} for i in range(2)], "total": 3, "page": page}
 
     for fetch in (repeating, stuck, overflowing):
-        first = SyncPage(fetch, {"page": 1}, dict, fetch({"page": 1}))
+        first = SyncPage(fetch, {"page": 1}, bsa_lms.Model, fetch({"page": 1}))
         with pytest.raises(bsa_lms.DecodeError, match="paging stopped"):
             list(first)

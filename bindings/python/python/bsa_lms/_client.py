@@ -399,6 +399,8 @@ class _PageBase(Generic[M]):
     page: int
     #: Page size the server applied, when it sent it.
     rows_per_page: int | None
+    _before: int
+    _previous: str | None
 
     def __init__(
         self,
