@@ -313,7 +313,9 @@ fn number_checks(doc: &Value) -> String {
 /// The `x-bsa-replay` facts of every POST operation, checked against the
 /// spec (fields named must exist, a recovery lookup must be a GET by one path
 /// parameter), as `replay::facts`: the transport decides what it may replay
-/// from this table alone, so no operation is named in hand-written code.
+/// from this table alone, so no operation is named in hand-written code. A
+/// POST without facts (say, one just added to the spec) is never replayed
+/// once sent; the spec's tests require facts on every committed POST.
 fn replay_table(doc: &Value) -> String {
     let schema_of = |schema: &Value| -> Value {
         match schema["$ref"].as_str() {
@@ -339,8 +341,11 @@ fn replay_table(doc: &Value) -> String {
             continue;
         }
         let fail = |rule: &str| -> ! { panic!("{id} ({method} {path}): x-bsa-replay {rule}") };
+        if ext.is_null() {
+            continue;
+        }
         if !ext.is_object() {
-            fail("is missing: every POST says whether it moves money and how it may be replayed");
+            fail("must be an object");
         }
         let body = schema_of(&op["requestBody"]["content"]["application/json"]["schema"]);
         let moves_money = ext["movesMoney"]

@@ -476,6 +476,24 @@ mod tests {
     }
 
     #[test]
+    fn retry_counts_are_bounded_and_a_zero_refresh_threshold_is_valid() {
+        let base = || {
+            Client::builder()
+                .ignore_env()
+                .token("t")
+                .base_url("https://api.example.com")
+        };
+        let retries = |max_retries| RetryPolicy {
+            max_retries,
+            ..Default::default()
+        };
+        let err = base().retry(retries(MAX_RETRIES + 1)).build().unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "max_retries");
+        assert!(base().retry(retries(MAX_RETRIES)).build().is_ok());
+        assert!(base().refresh_threshold(Duration::ZERO).build().is_ok());
+    }
+
+    #[test]
     fn secrets_never_show_in_debug() {
         let builder = Client::builder()
             .ignore_env()

@@ -56,7 +56,8 @@ pub struct Recovery {
 }
 
 /// The replay facts of `operation` (snake_case id): `None` for operations
-/// other than POST, which are replayed by method (GET, PUT and DELETE are idempotent).
+/// other than POST, which are replayed by method (GET, PUT and DELETE are
+/// idempotent), and for a POST the spec states no facts about (never replayed).
 pub fn replay_facts(operation: &str) -> Option<&'static ReplayFacts> {
     crate::generated::replay::facts(operation)
 }

@@ -378,7 +378,17 @@ async fn normalize_error(mut resp: Response, maybe_applied: bool) -> reqwest::Re
         }
     };
     let text = String::from_utf8_lossy(&raw);
-    let body = serde_json::json!({ RAW_BODY_KEY: text, APPLIED_KEY: maybe_applied }).to_string();
+    let mut body = serde_json::json!({ RAW_BODY_KEY: text, APPLIED_KEY: maybe_applied });
+    // Callers who match progenitor's `ErrorResponse` directly still see the
+    // envelope's code and message (`bsa_lms::Error` reads the raw body).
+    if let Ok(serde_json::Value::Object(envelope)) = serde_json::from_slice(&raw) {
+        for key in ["code", "message"] {
+            if let Some(value) = envelope.get(key).filter(|v| v.is_string()) {
+                body[key] = value.clone();
+            }
+        }
+    }
+    let body = body.to_string();
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.headers_mut() = headers;

@@ -260,6 +260,20 @@ async fn failures_that_certainly_applied_nothing_say_so() {
 }
 
 #[tokio::test]
+async fn progenitor_error_responses_carry_the_envelope() {
+    let env = Env::start().await;
+    let client = env.client();
+    match client.get_loan().loan_id("999999").send().await {
+        Err(progenitor_client::Error::ErrorResponse(rv)) => {
+            assert_eq!(rv.status().as_u16(), 404);
+            assert_eq!(rv.code.as_deref(), Some("not_found"));
+            assert!(rv.message.as_deref().is_some_and(|m| !m.is_empty()));
+        }
+        other => panic!("expected an ErrorResponse, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_timed_out_write_is_reported_as_maybe_applied_and_was_applied() {
     let env = Env::start().await;
     let client = env.client();

@@ -205,6 +205,16 @@ def test_decimal_amounts_are_sent_with_exactly_their_digits() -> None:
         server.server_close()
 
 
+def test_options_agree_with_the_other_languages(sandbox: Sandbox) -> None:
+    with bsa_lms.Client(**sandbox.options(refresh_threshold=0, max_retries=100)) as client:
+        client.list_loan_products()
+        with pytest.raises(bsa_lms.InvalidRequestError) as info:
+            client.list_loan_products(max_retries=101)
+        assert info.value.field_errors[0].field == "max_retries"
+    with pytest.raises(bsa_lms.InvalidRequestError):
+        bsa_lms.Client(**sandbox.options(max_retries=101))
+
+
 def test_runaway_paging_stops_with_a_decode_error() -> None:
     same = {"items": [{"id": "1"}, {"id": "2"}], "total": 10, "page": 1, "rowsPerPage": 2}
 
