@@ -32,6 +32,7 @@ fn main() {
     let routes = route_table(&doc);
     let pages = page_impls(&doc);
     let checks = number_checks(&doc);
+    let replay = replay_table(&doc);
 
     let spec = serde_json::from_value(doc).expect("openapi.json is not an OpenAPI 3.0 document");
     let mut settings = GenerationSettings::default();
@@ -48,8 +49,8 @@ fn main() {
     lenient_integers(&mut file);
     add_multipart(&mut file, &multipart);
     let dispatch = dispatch_source(&file, &routes);
-    let extra: syn::File =
-        syn::parse_str(&format!("{dispatch}\n{pages}\n{checks}")).expect("dispatch code parses");
+    let extra: syn::File = syn::parse_str(&format!("{dispatch}\n{pages}\n{checks}\n{replay}"))
+        .expect("dispatch code parses");
     let client = optional_bodies(prettyplease::unparse(&file), &empty_body_builders(&text));
     let code = format!("{client}\n{}", prettyplease::unparse(&extra));
     let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("codegen.rs");
@@ -268,7 +269,8 @@ fn page_impls(doc: &Value) -> String {
              type Item = types::{item};\n\
              fn into_items(self) -> Vec<Self::Item> {{ self.items{} }}\n\
              fn total(&self) -> Option<i64> {{ {} }}\n\
-             fn rows_per_page(&self) -> Option<i64> {{ {} }}\n}}",
+             fn rows_per_page(&self) -> Option<i64> {{ {} }}\n\
+             fn page_number(&self) -> Option<i64> {{ {} }}\n}}",
             // `nullable` items: a `null` list is an empty page.
             if props["items"]["nullable"] == true {
                 ".unwrap_or_default()"
@@ -277,6 +279,7 @@ fn page_impls(doc: &Value) -> String {
             },
             number("total", "total"),
             number("rowsPerPage", "rows_per_page"),
+            number("page", "page"),
         )
         .unwrap();
     }
@@ -321,6 +324,151 @@ fn number_checks(doc: &Value) -> String {
         "#[allow(clippy::match_single_binding)]\n\
          fn check_numbers(schema: &str, body: &serde_json::Value) -> Result<(), crate::Error> {{\n\
          match schema {{ {arms} _ => {{}} }}\nOk(())\n}}"
+    )
+}
+
+/// The `x-bsa-replay` facts of every POST operation, checked against the
+/// spec (fields named must exist, a recovery lookup must be a GET by one path
+/// parameter), as `replay::facts`: the transport decides what it may replay
+/// from this table alone, so no operation is named in hand-written code. A
+/// POST without facts (say, one just added to the spec) is never replayed
+/// once sent; the spec's tests require facts on every committed POST.
+fn replay_table(doc: &Value) -> String {
+    let schema_of = |schema: &Value| -> Value {
+        match schema["$ref"].as_str() {
+            Some(r) => doc["components"]["schemas"][r.rsplit('/').next().unwrap()].clone(),
+            None => schema.clone(),
+        }
+    };
+    let has_property = |schema: &Value, field: &str| schema["properties"].get(field).is_some();
+    let ops = operations(doc);
+    let mut arms = String::new();
+    let mut writes = Vec::new();
+    for (method, path, op) in &ops {
+        let id = op["operationId"].as_str().unwrap();
+        if method != "GET" {
+            writes.push(format!("{:?}", snake_case(id)));
+        }
+        let ext = &op["x-bsa-replay"];
+        if method != "POST" {
+            assert!(
+                ext.is_null(),
+                "{id}: x-bsa-replay belongs on POST operations only ({method} is replayed by method)"
+            );
+            continue;
+        }
+        let fail = |rule: &str| -> ! { panic!("{id} ({method} {path}): x-bsa-replay {rule}") };
+        if ext.is_null() {
+            continue;
+        }
+        if !ext.is_object() {
+            fail("must be an object");
+        }
+        let body = schema_of(&op["requestBody"]["content"]["application/json"]["schema"]);
+        let moves_money = ext["movesMoney"]
+            .as_bool()
+            .unwrap_or_else(|| fail("needs movesMoney: true or false"));
+        let source = |fact: &Value, what: &str| {
+            if fact["source"].as_str().is_none_or(str::is_empty) {
+                fail(&format!("{what} needs a source (its provenance)"));
+            }
+        };
+        let key = match &ext["idempotencyKey"] {
+            Value::Null => "None".to_owned(),
+            fact => {
+                source(fact, "idempotencyKey");
+                let field = fact["field"]
+                    .as_str()
+                    .unwrap_or_else(|| fail("idempotencyKey needs a field"));
+                if !has_property(&body, field) {
+                    fail(&format!(
+                        "idempotencyKey.field {field:?} is not a request body field"
+                    ));
+                }
+                let documented = match fact["honoured"].as_str() {
+                    Some("documented") => true,
+                    Some("inferred") => false,
+                    _ => fail("idempotencyKey.honoured must be \"documented\" or \"inferred\""),
+                };
+                format!(
+                    "Some(crate::dispatch::IdempotencyKey {{ field: {field:?}, documented: {documented} }})"
+                )
+            }
+        };
+        let recovery = match &ext["recovery"] {
+            Value::Null => "None".to_owned(),
+            fact => {
+                source(fact, "recovery");
+                let field = fact["key"]
+                    .as_str()
+                    .unwrap_or_else(|| fail("recovery needs a key"));
+                if !has_property(&body, field) {
+                    fail(&format!(
+                        "recovery.key {field:?} is not a request body field"
+                    ));
+                }
+                let lookup = fact["lookup"]
+                    .as_str()
+                    .unwrap_or_else(|| fail("recovery needs a lookup"));
+                let Some((lookup_method, lookup_path, lookup_op)) =
+                    ops.iter().find(|(_, _, o)| o["operationId"] == lookup)
+                else {
+                    fail(&format!(
+                        "recovery.lookup {lookup:?} is not a generated operation"
+                    ))
+                };
+                if lookup_method != "GET" || lookup_path.matches('{').count() != 1 {
+                    fail(&format!(
+                        "recovery.lookup {lookup:?} must be a GET by one path parameter"
+                    ));
+                }
+                let answer = |o: &Value| {
+                    o["responses"]["200"]["content"]["application/json"]["schema"].clone()
+                };
+                if answer(lookup_op) != answer(op) {
+                    fail(&format!(
+                        "recovery.lookup {lookup:?} must answer the same schema as the create"
+                    ));
+                }
+                let found = schema_of(&answer(lookup_op));
+                let mut pairs = String::new();
+                for (asked, got) in fact["match"]
+                    .as_object()
+                    .unwrap_or_else(|| fail("recovery needs a match object"))
+                {
+                    let got = got
+                        .as_str()
+                        .unwrap_or_else(|| fail("recovery.match values name response fields"));
+                    if !has_property(&body, asked) || !has_property(&found, got) {
+                        fail(&format!(
+                            "recovery.match {asked:?} -> {got:?} names a field that does not exist"
+                        ));
+                    }
+                    write!(pairs, "({asked:?}, {got:?}),").unwrap();
+                }
+                format!(
+                    "Some(crate::dispatch::Recovery {{ key: {field:?}, lookup: {:?}, route: {lookup_path:?}, matches: &[{pairs}] }})",
+                    snake_case(lookup)
+                )
+            }
+        };
+        writeln!(
+            arms,
+            "{:?} => Some(&crate::dispatch::ReplayFacts {{ moves_money: {moves_money}, idempotency_key: {key}, recovery: {recovery} }}),",
+            snake_case(id)
+        )
+        .unwrap();
+    }
+    format!(
+        "/// Per-operation replay facts (`x-bsa-replay` in openapi.json).\n\
+         pub mod replay {{\n\
+         /// The facts of a POST operation; `None` for other methods.\n\
+         pub(crate) fn facts(operation: &str) -> Option<&'static crate::dispatch::ReplayFacts> {{\n\
+         match operation {{ {arms} _ => None }}\n}}\n\
+         /// Whether the operation can change server state (any method but GET).\n\
+         pub(crate) fn writes(operation: &str) -> bool {{\n\
+         matches!(operation, {})\n}}\n}}",
+        writes.join(" | ")
     )
 }
 
@@ -626,11 +774,11 @@ fn multipart_operations(doc: &Value) -> Vec<MultipartOp> {
             .next()
             .unwrap()
             .to_owned();
-        let replay = match op["x-bsa-replay"].as_str() {
+        let replay = match op["x-bsa-replay"]["resend"].as_str() {
             None => true,
             Some("never") => false,
             Some(other) => refuse(&format!(
-                "take x-bsa-replay: never or nothing, not {other:?}"
+                "take x-bsa-replay.resend: \"never\" or nothing, not {other:?}"
             )),
         };
         let name = snake_case(id);

@@ -395,17 +395,18 @@ async fn rotate(manager: Weak<TokenManager>, stop: Arc<Notify>) {
             if failures > 0 {
                 Duration::from_secs(1 << failures.min(6))
             } else {
-                let due = m.cached().and_then(|t| {
-                    t.expires_at
-                        .map(|exp| exp.saturating_sub(t.refresh_within).saturating_sub(now()))
-                });
                 let interval = m
                     .rotation
                     .as_ref()
                     .map_or(Duration::from_secs(3600), |r| r.0);
-                due.map_or(interval, |d| {
-                    interval.min(Duration::from_secs(d.max(1).unsigned_abs()))
-                })
+                match m.cached() {
+                    // The first token is still being minted: look again shortly.
+                    None => interval.min(Duration::from_secs(1)),
+                    Some(t) => t.expires_at.map_or(interval, |exp| {
+                        let due = exp.saturating_sub(t.refresh_within).saturating_sub(now());
+                        interval.min(Duration::from_secs(due.max(1).unsigned_abs()))
+                    }),
+                }
             }
         };
         tokio::select! {
@@ -414,7 +415,10 @@ async fn rotate(manager: Weak<TokenManager>, stop: Arc<Notify>) {
         }
         let Some(m) = manager.upgrade() else { return };
         let _guard = m.minting.lock().await;
-        match m.mint().await {
+        // The refresh path, so that the shared token file gets the new token
+        // (or a fresher one another process stored there is adopted).
+        let current = m.cached().map(|t| t.header.clone());
+        match m.renew(current.as_ref()).await {
             Ok(_) => failures = 0,
             Err(err) => {
                 failures += 1;

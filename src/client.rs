@@ -7,6 +7,7 @@ use progenitor_client::ClientInfo;
 use crate::Client;
 use crate::config::ClientBuilder;
 use crate::error::Error;
+use crate::retry::RetryPolicy;
 use crate::transport::{CallOptions, Shared};
 
 impl Client {
@@ -43,8 +44,18 @@ impl Client {
         ))
     }
 
+    /// The retry policy this client's calls use (its call options', else the client's).
+    /// A per-call policy is best built from it, so the client's switches carry over.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        self.inner().retry_policy()
+    }
+
     /// A bearer token, minted or refreshed as needed (e.g. to hand to another tool).
+    /// Fails on a closed client, like any call.
     pub async fn access_token(&self) -> Result<String, Error> {
+        if self.inner().core.is_closed() {
+            return Err(crate::transport::closed());
+        }
         Ok(self
             .inner()
             .core

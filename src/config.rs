@@ -23,6 +23,11 @@ pub const DEFAULT_AUTH_URL: &str = "https://auth-api.bsa.ai";
 pub const DEFAULT_REFRESH_THRESHOLD: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Default total time for one attempt of a request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest accepted retry count (every language refuses more).
+pub const MAX_RETRIES: u32 = 100;
+/// Shortest accepted background rotation interval: each rotation mints a
+/// token, and a tighter loop would only load the token host.
+pub const MIN_ROTATION_INTERVAL: Duration = Duration::from_secs(60);
 /// Default time to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -59,6 +64,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    replay_inferred_idempotency_keys: Option<bool>,
     headers: Vec<(String, String)>,
     refresh_threshold: Option<Duration>,
     rotation: Option<Duration>,
@@ -86,6 +92,18 @@ impl ClientBuilder {
         self.password = Some(Secret::new(password));
         self
     }
+    /// The account's email alone; the password comes from [`ClientBuilder::password`]
+    /// or `BSA_LMS_PASSWORD`.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+    /// The account's password alone; the email comes from [`ClientBuilder::email`]
+    /// or `BSA_LMS_EMAIL`.
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(Secret::new(password));
+        self
+    }
     /// A ready token. Without credentials it is used as given and a 401 is final.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(Secret::new(token));
@@ -106,6 +124,13 @@ impl ClientBuilder {
         self.retry = Some(policy);
         self
     }
+    /// Replay a POST after an ambiguous failure also when the API is only
+    /// inferred, not documented, to deduplicate its `idempotencyKey` (default
+    /// false); sets [`RetryPolicy::replay_inferred_idempotency_keys`].
+    pub fn replay_inferred_idempotency_keys(mut self, replay: bool) -> Self {
+        self.replay_inferred_idempotency_keys = Some(replay);
+        self
+    }
     /// A header sent with every API request.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -116,7 +141,10 @@ impl ClientBuilder {
         self.refresh_threshold = Some(threshold);
         self
     }
-    /// Mint a fresh token in the background at least this often (off by default).
+    /// Mint a fresh token in the background at least this often (off by default;
+    /// at least [`MIN_ROTATION_INTERVAL`]). A token nearing its refresh
+    /// threshold is renewed sooner. Rotation shares tokens through the token
+    /// file like any refresh.
     pub fn rotation_interval(mut self, interval: Duration) -> Self {
         self.rotation = Some(interval);
         self
@@ -249,6 +277,18 @@ impl ClientBuilder {
             value.set_sensitive(true);
             default_headers.insert(name, value);
         }
+        if let Some(interval) = self.rotation
+            && interval < MIN_ROTATION_INTERVAL
+        {
+            return Err(Error::invalid_request(
+                Some("rotation_interval"),
+                format!(
+                    "must be at least {} seconds, got {:?}",
+                    MIN_ROTATION_INTERVAL.as_secs(),
+                    interval
+                ),
+            ));
+        }
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         if timeout.is_zero() {
@@ -264,7 +304,16 @@ impl ClientBuilder {
             connect_timeout,
         };
         let http = http_settings.client(true, &base_url)?;
-        let retry = self.retry.unwrap_or_default();
+        let mut retry = self.retry.clone().unwrap_or_default();
+        if retry.max_retries > MAX_RETRIES {
+            return Err(Error::invalid_request(
+                Some("max_retries"),
+                format!("must be from 0 to {MAX_RETRIES}, got {}", retry.max_retries),
+            ));
+        }
+        if let Some(replay) = self.replay_inferred_idempotency_keys {
+            retry.replay_inferred_idempotency_keys = replay;
+        }
         let tokens = TokenManager::new(
             auth,
             token.map(|t| t.expose().to_owned()),
@@ -424,6 +473,24 @@ mod tests {
             builder.build().unwrap_err().field_errors()[0].field,
             "password"
         );
+    }
+
+    #[test]
+    fn retry_counts_are_bounded_and_a_zero_refresh_threshold_is_valid() {
+        let base = || {
+            Client::builder()
+                .ignore_env()
+                .token("t")
+                .base_url("https://api.example.com")
+        };
+        let retries = |max_retries| RetryPolicy {
+            max_retries,
+            ..Default::default()
+        };
+        let err = base().retry(retries(MAX_RETRIES + 1)).build().unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "max_retries");
+        assert!(base().retry(retries(MAX_RETRIES)).build().is_ok());
+        assert!(base().refresh_threshold(Duration::ZERO).build().is_ok());
     }
 
     #[test]

@@ -18,6 +18,55 @@ pub fn operations() -> &'static [&'static str] {
     crate::generated::dispatch::OPERATIONS
 }
 
+/// What the spec (`x-bsa-replay`) says about sending a POST operation again
+/// after an ambiguous failure; see [`replay_facts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplayFacts {
+    /// The operation moves money (a disbursement, repayment or transaction).
+    pub moves_money: bool,
+    /// The body field by which the server deduplicates a replay, if any.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// How a create that may have been applied is found again, if it can be.
+    pub recovery: Option<Recovery>,
+}
+
+/// A body field that makes a replay of the same request a no-op on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// Body field name (API spelling).
+    pub field: &'static str,
+    /// `true` when the API documents honouring it; `false` when it is only
+    /// inferred, so that a server ignoring it would apply a replay twice.
+    pub documented: bool,
+}
+
+/// How the SDK finds what an ambiguous create produced, when its replay
+/// answers 409 because the first attempt was committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recovery {
+    /// Body field whose value identifies the record (e.g. `externalId`).
+    pub key: &'static str,
+    /// The lookup operation (snake_case id), a GET by that value.
+    pub lookup: &'static str,
+    /// The lookup's path template.
+    pub route: &'static str,
+    /// Request field → field of the found record that must hold the same value.
+    pub matches: &'static [(&'static str, &'static str)],
+}
+
+/// The replay facts of `operation` (snake_case id): `None` for operations
+/// other than POST, which are replayed by method (GET, PUT and DELETE are
+/// idempotent), and for a POST the spec states no facts about (never replayed).
+pub fn replay_facts(operation: &str) -> Option<&'static ReplayFacts> {
+    crate::generated::replay::facts(operation)
+}
+
+/// Whether `operation` (snake_case id) can change server state: any method
+/// but GET. A cancelled call of such an operation may have been applied.
+pub fn may_write(operation: &str) -> bool {
+    crate::generated::replay::writes(operation)
+}
+
 /// Named arguments of one call: path and query parameters by their spec name
 /// in snake_case, and the request body as `body` (API field names).
 pub struct Args(Map<String, Value>);

@@ -143,6 +143,8 @@ pub struct Error {
     field_errors: Vec<FieldError>,
     body: Option<String>,
     auth_reason: Option<AuthReason>,
+    #[serde(default)]
+    maybe_applied: bool,
 }
 
 impl Error {
@@ -155,6 +157,7 @@ impl Error {
             field_errors: Vec::new(),
             body: None,
             auth_reason: None,
+            maybe_applied: false,
         }
     }
 
@@ -338,6 +341,23 @@ impl Error {
     /// Why minting a token failed, for [`ErrorKind::Authentication`].
     pub fn auth_reason(&self) -> Option<AuthReason> {
         self.auth_reason
+    }
+    /// `true` when the request may have reached the server and a write may
+    /// have been committed although the call failed: a timeout or dropped
+    /// connection after sending, a 500/502/503/504 answer, or an unreadable
+    /// success answer, on any method but GET (also when an earlier attempt
+    /// of the same call ended so). `false` when it certainly was not applied:
+    /// rejected before sending, never sent, or refused by the API with a
+    /// 4xx answer. Reconcile a `true` by repeating the call with the same
+    /// `idempotencyKey` or `externalId`, or by looking the record up.
+    pub fn maybe_applied(&self) -> bool {
+        self.maybe_applied
+    }
+
+    /// This error, marked as possibly applied (see [`Error::maybe_applied`]).
+    pub(crate) fn applied_if(mut self, maybe_applied: bool) -> Self {
+        self.maybe_applied |= maybe_applied;
+        self
     }
 }
 

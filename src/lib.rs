@@ -48,13 +48,13 @@ mod generated {
 
 pub use config::{
     ClientBuilder, DEFAULT_AUTH_URL, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_REFRESH_THRESHOLD, DEFAULT_TIMEOUT, Secret,
+    DEFAULT_REFRESH_THRESHOLD, DEFAULT_TIMEOUT, MAX_RETRIES, MIN_ROTATION_INTERVAL, Secret,
 };
-pub use dispatch::operations;
+pub use dispatch::{IdempotencyKey, Recovery, ReplayFacts, may_write, operations, replay_facts};
 pub use error::{AuthReason, Error, ErrorKind, FieldError};
 pub use generated::{Client, builder, types};
 pub use multipart::FilePart;
-pub use pagination::{Page, paginate};
+pub use pagination::{Page, PageInfo, has_next, next_page, paginate};
 pub use progenitor_client::ResponseValue;
 pub use retry::RetryPolicy;
 pub use transport::{CallOptions, Shared};

@@ -19,6 +19,11 @@ pub struct RetryPolicy {
     /// Retry money-moving POSTs that carry an `idempotencyKey` (default true). Switch off
     /// for a deployment that ignores the key, where a retry could post twice.
     pub retry_keyed_posts: bool,
+    /// Also replay POSTs whose `idempotencyKey` the API is only inferred, not
+    /// documented, to honour (default false: such a call is not replayed, and an
+    /// ambiguous failure is reported with `maybe_applied`). Turn on only for a
+    /// deployment known to deduplicate those keys.
+    pub replay_inferred_idempotency_keys: bool,
 }
 
 impl Default for RetryPolicy {
@@ -29,6 +34,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(4),
             max_retry_after: Duration::from_secs(30),
             retry_keyed_posts: true,
+            replay_inferred_idempotency_keys: false,
         }
     }
 }
@@ -38,8 +44,10 @@ impl Default for RetryPolicy {
 pub enum Safety {
     /// GET, PUT, DELETE: a replay has the same effect.
     Idempotent,
-    /// A POST the server deduplicates: a repayment-family `idempotencyKey`.
+    /// A POST carrying a key the API documents deduplicating.
     Keyed,
+    /// A POST carrying a key the API is only inferred to deduplicate.
+    InferredKey,
     /// A create with an `externalId`: a replay answers 409, and the SDK finds
     /// what the first attempt created by that externalId.
     Recoverable,
@@ -72,6 +80,7 @@ pub fn should_retry(
     let replay_safe = match safety {
         Safety::Idempotent | Safety::Recoverable => true,
         Safety::Keyed => policy.retry_keyed_posts,
+        Safety::InferredKey => policy.retry_keyed_posts && policy.replay_inferred_idempotency_keys,
         Safety::Unsafe => false,
     };
     match outcome {
@@ -83,6 +92,18 @@ pub fn should_retry(
         Outcome::Status(500) => replay_safe && internal_retries == 0,
         Outcome::Status(_) => false,
     }
+}
+
+/// Whether an attempt that ended in `outcome` may have committed a write
+/// (`write`: any method but GET). A status outside 500/502/503/504 is an answer
+/// of the API itself, which rejected the request without applying it.
+pub fn maybe_applied(write: bool, outcome: Outcome) -> bool {
+    write
+        && match outcome {
+            Outcome::NotSent => false,
+            Outcome::Unknown => true,
+            Outcome::Status(status) => matches!(status, 500 | 502 | 503 | 504),
+        }
 }
 
 /// How long to wait before retry number `retry` (0-based), or `None` when the
@@ -171,6 +192,45 @@ mod tests {
         };
         assert!(!should_retry(&p, Keyed, Status(503), 0, 0));
         assert!(!should_retry(&p, Keyed, Unknown, 0, 0));
+    }
+
+    #[test]
+    fn inferred_keys_are_replayed_only_on_request() {
+        let p = RetryPolicy::default();
+        for outcome in [Status(502), Status(500), Unknown] {
+            assert!(!should_retry(&p, InferredKey, outcome, 0, 0), "{outcome:?}");
+            assert!(should_retry(&p, Keyed, outcome, 0, 0), "{outcome:?}");
+        }
+        assert!(should_retry(&p, InferredKey, NotSent, 0, 0));
+        let opt_in = RetryPolicy {
+            replay_inferred_idempotency_keys: true,
+            ..p.clone()
+        };
+        assert!(should_retry(&opt_in, InferredKey, Unknown, 0, 0));
+        let no_keys = RetryPolicy {
+            retry_keyed_posts: false,
+            ..opt_in
+        };
+        assert!(!should_retry(&no_keys, InferredKey, Unknown, 0, 0));
+    }
+
+    #[test]
+    fn maybe_applied_only_when_a_write_may_have_run() {
+        for outcome in [Unknown, Status(500), Status(502), Status(503), Status(504)] {
+            assert!(maybe_applied(true, outcome), "{outcome:?}");
+            assert!(!maybe_applied(false, outcome), "GET {outcome:?}");
+        }
+        for outcome in [
+            NotSent,
+            Status(400),
+            Status(401),
+            Status(404),
+            Status(409),
+            Status(429),
+            Status(501),
+        ] {
+            assert!(!maybe_applied(true, outcome), "{outcome:?}");
+        }
     }
 
     #[test]

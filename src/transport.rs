@@ -15,6 +15,7 @@ use reqwest::{Method, Request, Response, StatusCode};
 use crate::Client;
 use crate::auth::TokenManager;
 use crate::config::HttpSettings;
+use crate::dispatch::{Recovery, ReplayFacts};
 use crate::error::Error;
 use crate::retry::{self, Outcome, RetryPolicy, Safety};
 use crate::route_guard;
@@ -25,6 +26,8 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Key under which a normalised error body carries the original text.
 const RAW_BODY_KEY: &str = "x-bsa-raw-body";
+/// Key under which a normalised error body says that the call may have been applied.
+const APPLIED_KEY: &str = "x-bsa-maybe-applied";
 /// Prefix of a typed SDK error smuggled through progenitor's `Error::Custom`.
 const CUSTOM_PREFIX: &str = "bsa-lms-error:";
 
@@ -69,6 +72,10 @@ impl Core {
         }
     }
 
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.tokens.close();
@@ -90,7 +97,7 @@ impl Shared {
         }
     }
 
-    fn retry_policy(&self) -> &RetryPolicy {
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         self.options.retry.as_ref().unwrap_or(&self.core.retry)
     }
 }
@@ -112,8 +119,8 @@ impl ClientHooks<Shared> for Client {
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let shared = self.inner();
-        if shared.core.closed.load(Ordering::Acquire) {
-            return Err(custom(Error::invalid_request(None, "the client is closed")));
+        if shared.core.is_closed() {
+            return Err(custom(closed()));
         }
         if let Some(template) = crate::generated::dispatch::route(info.operation_id) {
             route_guard::check_route(request.url(), template).map_err(custom)?;
@@ -135,14 +142,16 @@ impl ClientHooks<Shared> for Client {
     }
 }
 
-/// Sends `request` with retries, the 401 re-mint, and the externalId recovery.
+/// Sends `request` with retries, the 401 re-mint, and the create recovery.
 async fn send(client: &Client, mut request: Request, operation: &str) -> reqwest::Result<Response> {
     let shared = client.inner();
     let policy = shared.retry_policy().clone();
-    let safety = safety(&request, operation);
+    let facts = crate::generated::replay::facts(operation);
+    let safety = safety(&request, facts);
+    let write = request.method() != Method::GET;
     let (mut retries, mut internal_retries) = (0, 0);
     let mut reauthenticated = false;
-    // Set once an attempt may have been applied without us seeing the answer.
+    // Set once an attempt may have committed a write without us seeing it succeed.
     let mut ambiguous = false;
     loop {
         // JSON bodies are buffered, so a request can always be cloned for a resend.
@@ -184,7 +193,10 @@ async fn send(client: &Client, mut request: Request, operation: &str) -> reqwest
                     continue;
                 }
                 Ok(None) => {}
-                Err(err) => return Ok(synthetic_error(StatusCode::UNAUTHORIZED, &err)),
+                Err(err) => {
+                    let err = err.applied_if(ambiguous);
+                    return Ok(synthetic_error(StatusCode::UNAUTHORIZED, &err));
+                }
             }
         }
 
@@ -193,7 +205,7 @@ async fn send(client: &Client, mut request: Request, operation: &str) -> reqwest
             let after = sent.as_ref().ok().and_then(retry_after);
             if let Some(wait) = retry::delay(&policy, retries, after, fastrand::f64()) {
                 tracing::debug!(operation, ?outcome, retry = retries + 1, ?wait, "retrying");
-                ambiguous |= outcome == Outcome::Unknown || outcome == Outcome::Status(500);
+                ambiguous |= retry::maybe_applied(write, outcome);
                 retries += 1;
                 internal_retries += u32::from(outcome == Outcome::Status(500));
                 tokio::time::sleep(wait).await;
@@ -201,19 +213,30 @@ async fn send(client: &Client, mut request: Request, operation: &str) -> reqwest
             }
         }
 
-        let resp = sent?;
+        ambiguous |= retry::maybe_applied(write, outcome);
+        let resp = match sent {
+            Ok(resp) => resp,
+            Err(e) => {
+                let err = Error::from_transport(&e).applied_if(ambiguous);
+                return Ok(synthetic_error(StatusCode::BAD_GATEWAY, &err));
+            }
+        };
         if resp.status().is_redirection() {
             let location = resp
                 .headers()
                 .get(reqwest::header::LOCATION)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             let err = Error::redirect(resp.status().as_u16(), location.as_deref());
-            return Ok(synthetic_error(StatusCode::BAD_GATEWAY, &err));
+            return Ok(synthetic_error(
+                StatusCode::BAD_GATEWAY,
+                &err.applied_if(ambiguous),
+            ));
         }
         if resp.status() == StatusCode::CONFLICT
             && ambiguous
             && safety == Safety::Recoverable
-            && let Some(found) = recover_create(client, &request).await
+            && let Some(recovery) = facts.and_then(|f| f.recovery.as_ref())
+            && let Some(found) = recover_create(client, &request, recovery).await
         {
             tracing::debug!(
                 operation,
@@ -222,18 +245,22 @@ async fn send(client: &Client, mut request: Request, operation: &str) -> reqwest
             return Ok(found);
         }
         return if resp.status().is_client_error() || resp.status().is_server_error() {
-            normalize_error(resp).await
+            normalize_error(resp, ambiguous).await
         } else {
-            bounded(resp).await
+            bounded(resp, write).await
         };
     }
 }
 
-/// Classifies how safe it is to replay `request` (REFERENCE §3.8).
-fn safety(request: &Request, operation: &str) -> Safety {
+/// Classifies how safe it is to replay `request`, from the operation's
+/// `x-bsa-replay` facts; a POST without facts is never replayed once sent.
+fn safety(request: &Request, facts: Option<&ReplayFacts>) -> Safety {
     if request.method() != Method::POST {
         return Safety::Idempotent;
     }
+    let Some(facts) = facts else {
+        return Safety::Unsafe;
+    };
     let body = request
         .body()
         .and_then(|b| b.as_bytes())
@@ -244,26 +271,38 @@ fn safety(request: &Request, operation: &str) -> Safety {
             .and_then(|v| v.as_str())
             .is_some_and(|s| !s.is_empty())
     };
-    if non_empty("idempotencyKey") {
-        Safety::Keyed
-    } else if matches!(operation, "create_customer" | "create_loan") && non_empty("externalId") {
-        Safety::Recoverable
-    } else {
-        Safety::Unsafe
+    match (facts.idempotency_key, facts.recovery) {
+        (Some(key), _) if non_empty(key.field) && key.documented => Safety::Keyed,
+        (Some(key), _) if non_empty(key.field) => Safety::InferredKey,
+        (_, Some(recovery)) if non_empty(recovery.key) => Safety::Recoverable,
+        _ => Safety::Unsafe,
     }
 }
 
-/// After an ambiguous create whose replay answered 409: fetches the resource
-/// by the request's externalId and returns it if it is what was asked for.
-async fn recover_create(client: &Client, request: &Request) -> Option<Response> {
+/// After an ambiguous create whose replay answered 409: looks the record up
+/// by the request's key field and returns it if it is what was asked for.
+async fn recover_create(
+    client: &Client,
+    request: &Request,
+    recovery: &Recovery,
+) -> Option<Response> {
     let body: serde_json::Value = serde_json::from_slice(request.body()?.as_bytes()?).ok()?;
-    let external_id = body.get("externalId")?.as_str()?;
+    let value = body.get(recovery.key)?.as_str()?;
     let mut url = request.url().clone();
-    // `POST /v1/customers` ↔ `GET /v1/customers/external/{x}`, and likewise for loans.
-    url.path_segments_mut()
-        .ok()?
-        .push("external")
-        .push(external_id);
+    url.set_query(None);
+    {
+        let mut segments = url.path_segments_mut().ok()?;
+        segments.clear();
+        for segment in recovery.route.split('/').skip(1) {
+            segments.push(if segment.starts_with('{') {
+                value
+            } else {
+                segment
+            });
+        }
+    }
+    // A key such as `..` must not turn the lookup into another route.
+    route_guard::check_route(&url, recovery.route).ok()?;
     let mut lookup = Request::new(Method::GET, url);
     *lookup.headers_mut() = request.headers().clone();
     lookup.headers_mut().remove(reqwest::header::CONTENT_TYPE);
@@ -280,7 +319,7 @@ async fn recover_create(client: &Client, request: &Request) -> Option<Response> 
     }
     let bytes = Bytes::from(bytes);
     let found: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    if !same_request(&body, &found) {
+    if !same_request(recovery.matches, &body, &found) {
         return None;
     }
     crate::dispatch::keep_body(&bytes);
@@ -290,23 +329,30 @@ async fn recover_create(client: &Client, request: &Request) -> Option<Response> 
     Some(Response::from(rebuilt))
 }
 
-/// Whether a found loan matches the create request (customers match by externalId alone).
-fn same_request(request: &serde_json::Value, found: &serde_json::Value) -> bool {
+/// Whether a found record holds, in each matched field, what the create asked for.
+fn same_request(
+    matches: &[(&str, &str)],
+    request: &serde_json::Value,
+    found: &serde_json::Value,
+) -> bool {
     let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
     };
-    let number = |v: &serde_json::Value| v.as_f64();
-    let product_ok = match request.get("productId") {
-        None => true,
-        Some(p) => text(p) == found.get("loanProductId").and_then(text),
-    };
-    let principal_ok = match request.get("principal") {
-        None => true,
-        Some(p) => number(p) == found.get("principal").and_then(number),
-    };
-    product_ok && principal_ok
+    matches
+        .iter()
+        .all(|(asked, got)| match request.get(*asked) {
+            None | Some(serde_json::Value::Null) => true,
+            Some(want) => {
+                found
+                    .get(*got)
+                    .is_some_and(|have| match (want.as_f64(), have.as_f64()) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => text(want).is_some() && text(want) == text(have),
+                    })
+            }
+        })
 }
 
 /// Reads `Retry-After` from a response.
@@ -321,12 +367,28 @@ pub(crate) fn retry_after(resp: &Response) -> Option<Duration> {
 
 /// Rewrites an error answer so that progenitor decodes it as the `Error`
 /// schema whatever the body was, keeping the original text for the SDK error.
-async fn normalize_error(mut resp: Response) -> reqwest::Result<Response> {
+async fn normalize_error(mut resp: Response, maybe_applied: bool) -> reqwest::Result<Response> {
     let status = resp.status();
     let headers = resp.headers().clone();
-    let (raw, _) = read_prefix(&mut resp, ERROR_BODY_LIMIT).await?;
+    let raw = match read_prefix(&mut resp, ERROR_BODY_LIMIT).await {
+        Ok((raw, _)) => raw,
+        Err(e) => {
+            let err = Error::from_transport(&e).applied_if(maybe_applied);
+            return Ok(synthetic_error(status, &err));
+        }
+    };
     let text = String::from_utf8_lossy(&raw);
-    let body = serde_json::json!({ RAW_BODY_KEY: text }).to_string();
+    let mut body = serde_json::json!({ RAW_BODY_KEY: text, APPLIED_KEY: maybe_applied });
+    // Callers who match progenitor's `ErrorResponse` directly still see the
+    // envelope's code and message (`bsa_lms::Error` reads the raw body).
+    if let Ok(serde_json::Value::Object(envelope)) = serde_json::from_slice(&raw) {
+        for key in ["code", "message"] {
+            if let Some(value) = envelope.get(key).filter(|v| v.is_string()) {
+                body[key] = value.clone();
+            }
+        }
+    }
+    let body = body.to_string();
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.headers_mut() = headers;
@@ -342,33 +404,44 @@ async fn normalize_error(mut resp: Response) -> reqwest::Result<Response> {
 
 /// Refuses success bodies larger than [`MAX_BODY`], so that a hostile or broken
 /// server cannot make the client buffer without limit. A body without an
-/// announced length, or one that [`Client::call_raw`] hands on, is read here.
-async fn bounded(mut resp: Response) -> reqwest::Result<Response> {
+/// announced length, one that [`Client::call_raw`] hands on, or the answer to
+/// a write is read here: a write that answered 2xx was applied, so an
+/// unreadable or non-JSON body must fail with `maybe_applied` set.
+async fn bounded(mut resp: Response, write: bool) -> reqwest::Result<Response> {
     let status = resp.status();
+    let failed = |err: Error| {
+        Ok(synthetic_error(
+            StatusCode::BAD_GATEWAY,
+            &err.applied_if(write),
+        ))
+    };
     let too_large = || {
-        let err = Error::decode(
+        failed(Error::decode(
             Some(status.as_u16()),
             format!("the response body exceeds the {MAX_BODY}-byte limit"),
             b"",
-        );
-        Ok(synthetic_error(StatusCode::BAD_GATEWAY, &err))
+        ))
     };
-    let (headers, body) = match resp.content_length() {
+    match resp.content_length() {
         Some(len) if len > MAX_BODY as u64 => return too_large(),
         // The announced length bounds what hyper delivers.
-        Some(_) if crate::dispatch::keeping_body() => {
-            let headers = std::mem::take(resp.headers_mut());
-            (headers, resp.bytes().await?)
-        }
-        Some(_) => return Ok(resp),
-        None => {
-            let headers = std::mem::take(resp.headers_mut());
-            match read_prefix(&mut resp, MAX_BODY).await? {
-                (body, true) => (headers, Bytes::from(body)),
-                (_, false) => return too_large(),
-            }
-        }
+        Some(_) if !write && !crate::dispatch::keeping_body() => return Ok(resp),
+        _ => {}
+    }
+    let headers = std::mem::take(resp.headers_mut());
+    let body = match read_prefix(&mut resp, MAX_BODY).await {
+        Ok((body, true)) => Bytes::from(body),
+        Ok((_, false)) => return too_large(),
+        Err(e) => return failed(Error::from_transport(&e)),
     };
+    if write && !body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err()
+    {
+        return failed(Error::decode(
+            None,
+            "the response body is not JSON; the request was applied",
+            &body,
+        ));
+    }
     crate::dispatch::keep_body(&body);
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
@@ -402,6 +475,11 @@ fn synthetic_error(status: StatusCode, err: &Error) -> Response {
     Response::from(rebuilt)
 }
 
+/// What a call on a closed client fails with.
+pub(crate) fn closed() -> Error {
+    Error::invalid_request(None, "the client is closed")
+}
+
 fn custom<E>(err: Error) -> progenitor_client::Error<E> {
     let json = serde_json::to_string(&err).unwrap_or_default();
     progenitor_client::Error::Custom(format!("{CUSTOM_PREFIX}{json}"))
@@ -426,10 +504,12 @@ impl From<progenitor_client::Error<crate::types::Error>> for Error {
                 {
                     return err;
                 }
+                let applied = envelope.get(APPLIED_KEY) == Some(&serde_json::Value::Bool(true));
                 match envelope.get(RAW_BODY_KEY).and_then(|v| v.as_str()) {
                     Some(raw) => Error::from_response(status, raw.as_bytes()),
                     None => Error::from_response(status, envelope.to_string().as_bytes()),
                 }
+                .applied_if(applied)
             }
             E::InvalidResponsePayload(body, e) => Error::decode(
                 None,
@@ -476,61 +556,90 @@ mod tests {
         r
     }
 
+    fn facts(operation: &str) -> Option<&'static ReplayFacts> {
+        crate::generated::replay::facts(operation)
+    }
+
     #[test]
-    fn money_moving_posts_are_unsafe_without_a_key() {
+    fn replay_safety_comes_from_the_spec() {
+        let repay = facts("create_repayment");
         assert_eq!(
-            safety(&post(r#"{"transactionAmount":5}"#), "create_repayment"),
+            safety(&post(r#"{"transactionAmount":5}"#), repay),
             Safety::Unsafe
         );
         assert_eq!(
             safety(
                 &post(r#"{"transactionAmount":5,"idempotencyKey":""}"#),
-                "create_repayment"
+                repay
             ),
             Safety::Unsafe
         );
         assert_eq!(
             safety(
                 &post(r#"{"transactionAmount":5,"idempotencyKey":"k1"}"#),
-                "create_repayment"
+                repay
             ),
             Safety::Keyed
         );
+        // The rest of the family shares the body, but the key is only inferred there.
+        for op in [
+            "waive_interest",
+            "create_refund",
+            "create_recovery_payment",
+            "create_credit_balance_refund",
+            "charge_off_loan_by_external_id",
+        ] {
+            assert_eq!(
+                safety(
+                    &post(r#"{"transactionAmount":5,"idempotencyKey":"k1"}"#),
+                    facts(op)
+                ),
+                Safety::InferredKey,
+                "{op}"
+            );
+        }
+        let loan = facts("create_loan");
         assert_eq!(
             safety(
                 &post(r#"{"customerId":1,"productId":1,"principal":5}"#),
-                "create_loan"
+                loan
             ),
             Safety::Unsafe
         );
         assert_eq!(
             safety(
                 &post(r#"{"customerId":1,"productId":1,"principal":5,"externalId":"x"}"#),
-                "create_loan"
+                loan
             ),
             Safety::Recoverable
         );
         assert_eq!(
-            safety(&post(r#"{"externalId":"x"}"#), "create_customer"),
+            safety(&post(r#"{"externalId":"x"}"#), facts("create_customer")),
             Safety::Recoverable
         );
         // An externalId on other POSTs proves nothing about what was applied.
         assert_eq!(
-            safety(&post(r#"{"externalId":"x"}"#), "update_customer"),
+            safety(&post(r#"{"externalId":"x"}"#), facts("close_customer")),
             Safety::Unsafe
         );
+        assert_eq!(safety(&post(r#"{"externalId":"x"}"#), None), Safety::Unsafe);
         let get = Request::new(Method::GET, "http://127.0.0.1/v1/loans".parse().unwrap());
-        assert_eq!(safety(&get, "list_loans"), Safety::Idempotent);
+        assert_eq!(safety(&get, facts("list_loans")), Safety::Idempotent);
     }
 
     #[test]
     fn recovered_loans_must_match_the_request() {
+        let matches = facts("create_loan").unwrap().recovery.unwrap().matches;
         let req = serde_json::json!({"customerId": 1, "productId": 2, "principal": 1000, "externalId": "x"});
         let found = serde_json::json!({"id": "9", "loanProductId": "2", "principal": 1000.0, "externalId": "x"});
-        assert!(same_request(&req, &found));
+        assert!(same_request(matches, &req, &found));
         let other = serde_json::json!({"id": "9", "loanProductId": "2", "principal": 5.0, "externalId": "x"});
-        assert!(!same_request(&req, &other));
+        assert!(!same_request(matches, &req, &other));
+        let product = serde_json::json!({"id": "9", "loanProductId": "3", "principal": 1000, "externalId": "x"});
+        assert!(!same_request(matches, &req, &product));
+        let customer = facts("create_customer").unwrap().recovery.unwrap().matches;
         assert!(same_request(
+            customer,
             &serde_json::json!({"externalId": "c"}),
             &serde_json::json!({"id": "1"})
         ));

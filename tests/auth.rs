@@ -179,30 +179,69 @@ async fn non_admin_accounts_are_rejected_by_the_api() {
     );
 }
 
+/// Rotation at the minimum interval, with tokens that live two seconds: the
+/// rotation task renews each token as it enters its refresh window.
+fn rotating(env: &Env) -> bsa_lms::ClientBuilder {
+    env.builder()
+        .credentials(EMAIL, PASSWORD)
+        .rotation_interval(bsa_lms::MIN_ROTATION_INTERVAL)
+}
+
 #[tokio::test]
 async fn scheduled_rotation_mints_in_the_background_and_stops_on_close() {
     let env = Env::start().await;
-    let client = env
-        .builder()
-        .credentials(EMAIL, PASSWORD)
-        .rotation_interval(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    env.admin("auth", json!({ "tokenLifetimeSeconds": 2 }))
+        .await;
+    let client = rotating(&env).build().unwrap();
     list_products(&client).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let rotated = client.token_mints();
     assert!(
         rotated >= 2,
         "rotation minted in the background ({rotated})"
     );
     client.close();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
         client.token_mints() <= rotated + 1,
         "rotation stops after close"
     );
     let err = list_products(&client).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    let err = client.access_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "like any call");
+}
+
+#[test]
+fn rotation_intervals_below_the_minimum_are_refused() {
+    let err = bsa_lms::Client::builder()
+        .ignore_env()
+        .credentials(EMAIL, PASSWORD)
+        .rotation_interval(Duration::from_secs(59))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    assert_eq!(err.field_errors()[0].field, "rotation_interval");
+}
+
+#[tokio::test]
+async fn rotation_shares_its_token_through_the_token_file() {
+    let env = Env::start().await;
+    env.admin("auth", json!({ "tokenLifetimeSeconds": 2 }))
+        .await;
+    let cache = CachePath::new("rotation");
+    let client = rotating(&env).token_cache(&cache.0).build().unwrap();
+    list_products(&client).await.unwrap();
+    let first = client.access_token().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(client.token_mints() >= 2, "rotated with no call in between");
+    let text = std::fs::read_to_string(&cache.0).unwrap();
+    let current = client.access_token().await.unwrap();
+    assert_ne!(current, first, "rotated");
+    assert!(
+        text.contains(&current),
+        "the rotated token is in the shared file"
+    );
 }
 
 /// The Python binding's synchronous path: a current-thread runtime per OS
@@ -212,10 +251,13 @@ async fn scheduled_rotation_mints_in_the_background_and_stops_on_close() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn own_pool_copies_on_thread_runtimes_share_tokens_and_rotation_keeps_its_runtime() {
     let env = Env::start().await;
+    // Rotation renews a four-second token two seconds after it was minted.
+    env.admin("auth", json!({ "tokenLifetimeSeconds": 4 }))
+        .await;
     let client = env
         .builder()
         .credentials(EMAIL, PASSWORD)
-        .rotation_interval(Duration::from_millis(1000))
+        .rotation_interval(bsa_lms::MIN_ROTATION_INTERVAL)
         .background_runtime(tokio::runtime::Handle::current())
         .build()
         .unwrap();
@@ -239,7 +281,7 @@ async fn own_pool_copies_on_thread_runtimes_share_tokens_and_rotation_keeps_its_
             .unwrap();
     }
     assert_eq!(client.token_mints(), 1, "every copy uses the one token");
-    tokio::time::sleep(Duration::from_millis(2600)).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     assert!(
         client.token_mints() >= 2,
         "rotation kept running after the thread runtimes ended"

@@ -1418,7 +1418,10 @@ fn provenance_tags() {
         let op = find_op(&doc, id);
         assert_eq!(op["x-bsa-source"].as_str(), *source, "{id}: x-bsa-source");
     }
-    assert_eq!(find_op(&doc, "createCreditBoost")["x-bsa-replay"], "never");
+    assert_eq!(
+        find_op(&doc, "createCreditBoost")["x-bsa-replay"]["resend"],
+        "never"
+    );
 
     // responses
     let response_source =
@@ -1627,5 +1630,83 @@ fn user_facing_text_cites_no_internal_document() {
         found.is_empty(),
         "internal citations:\n{}",
         found.join("\n")
+    );
+}
+
+// ------------------------------------------------------------------------------------
+// Replay facts (`x-bsa-replay`): what the SDK may send again after an ambiguous failure.
+
+/// The operations that move money (§6, §7): loan create (disbursement), the
+/// transaction family, and the loan actions that post or undo transactions.
+const MONEY: &[&str] = &[
+    "createLoan",
+    "writeOffLoan",
+    "rollbackLoan",
+    "undoLoanDisbursal",
+    "createRepayment",
+    "waiveInterest",
+    "createRecoveryPayment",
+    "createRefund",
+    "createCreditBalanceRefund",
+    "chargeOffLoan",
+    "adjustTransaction",
+    "reverseTransaction",
+];
+
+#[test]
+fn every_post_states_its_replay_facts() {
+    let doc = spec();
+    for (method, _, op) in operations(&doc) {
+        let id = op_id(op);
+        let facts = &op["x-bsa-replay"];
+        if method != "POST" || is_handwritten(op) {
+            assert!(facts.is_null(), "{id}: x-bsa-replay is for generated POSTs");
+            continue;
+        }
+        let base = id.strip_suffix("ByExternalId").unwrap_or(id);
+        assert_eq!(
+            facts["movesMoney"].as_bool(),
+            Some(MONEY.contains(&base)),
+            "{id}: movesMoney"
+        );
+        let body = resolve(
+            &doc,
+            &op["requestBody"]["content"]["application/json"]["schema"],
+        );
+        let has_key = body["properties"].get("idempotencyKey").is_some();
+        let key = &facts["idempotencyKey"];
+        assert_eq!(
+            !key.is_null(),
+            has_key,
+            "{id}: idempotencyKey facts iff the body has one"
+        );
+        if has_key {
+            // §3.11, §3.12: documented (source: alt) for repay only, inferred elsewhere.
+            let (honoured, source) = if base == "createRepayment" {
+                ("documented", "alt")
+            } else {
+                ("inferred", "inferred")
+            };
+            assert_eq!(key["honoured"], honoured, "{id}");
+            assert_eq!(key["source"], source, "{id}");
+            assert_eq!(key["field"], "idempotencyKey", "{id}");
+        }
+        // §3.11: creates deduplicate through externalId uniqueness.
+        let recovery = &facts["recovery"];
+        match id {
+            "createCustomer" | "createLoan" => {
+                assert_eq!(recovery["key"], "externalId", "{id}");
+                let lookup = recovery["lookup"].as_str().unwrap();
+                assert_eq!(lookup, format!("get{}ByExternalId", &id[6..]), "{id}");
+                assert!(recovery["source"].is_string(), "{id}: provenance");
+            }
+            _ => assert!(recovery.is_null(), "{id}: no recovery"),
+        }
+    }
+    let loan = &find_op(&doc, "createLoan")["x-bsa-replay"]["recovery"]["match"];
+    assert_eq!(
+        loan,
+        &json!({ "principal": "principal", "productId": "loanProductId" }),
+        "a recovered loan must be the one asked for"
     );
 }

@@ -220,10 +220,44 @@ def older(spec):
     return spec
 
 
+def drop_stale_replay_facts(spec):
+    """Replay facts (`x-bsa-replay`) may name only what the derived revision still has:
+    a body field that is gone, or a lookup operation that is gone, drops that fact."""
+    ops = [
+        op
+        for item in spec["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict)
+    ]
+    ids = {op.get("operationId") for op in ops}
+    for op in ops:
+        facts = op.get("x-bsa-replay")
+        if not facts:
+            continue
+        body = (
+            op.get("requestBody", {})
+            .get("content", {})
+            .get("application/json", {})
+            .get("schema", {})
+        )
+        name = body.get("$ref", "").rsplit("/", 1)[-1]
+        fields = spec["components"]["schemas"].get(name, body).get("properties", {})
+        key = facts.get("idempotencyKey")
+        if key and key["field"] not in fields:
+            del facts["idempotencyKey"]
+        recovery = facts.get("recovery")
+        if recovery and (
+            recovery["lookup"] not in ids or recovery["key"] not in fields
+        ):
+            del facts["recovery"]
+    return spec
+
+
 def main():
     mode = sys.argv[1]
     spec = json.load(sys.stdin)
     spec = {"change": change, "older": older}[mode](copy.deepcopy(spec))
+    spec = drop_stale_replay_facts(spec)
     json.dump(spec, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
 

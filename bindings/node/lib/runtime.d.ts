@@ -42,6 +42,7 @@ export interface LmsErrorFields {
   fieldErrors?: FieldError[]
   body?: string | null
   authReason?: AuthReason | null
+  maybeApplied?: boolean
 }
 
 /**
@@ -62,6 +63,15 @@ export declare class LmsError extends Error {
   body: string | null
   /** Why minting a token failed, for `AuthenticationError`. */
   authReason: AuthReason | null
+  /**
+   * `true` when the request may have reached the server and a write may have been
+   * committed (timeout or dropped connection after sending, 500/502/503/504, an
+   * unreadable success answer); `false` when it certainly was not applied (rejected
+   * before sending, never sent, refused with a 4xx answer). Reconcile a `true` by
+   * repeating the call with the same `idempotencyKey`/`externalId`, or by looking the
+   * record up.
+   */
+  maybeApplied: boolean
 }
 /** An error answer of the API (also unknown codes and unclassified statuses). */
 export declare class ApiError extends LmsError {}
@@ -102,8 +112,14 @@ export declare class InvalidRequestError extends LmsError {}
  * reason. The request may still have reached the server.
  */
 export declare class AbortError extends Error {
-  constructor(reason?: unknown)
+  constructor(reason?: unknown, maybeApplied?: boolean)
   code: 'ABORT_ERR'
+  /**
+   * `true` when the signal fired after a call that can change server state was
+   * started: it may have been applied. `false` for reads and for a signal that had
+   * already fired (nothing was sent).
+   */
+  maybeApplied: boolean
 }
 
 /** Client settings. Unset values come from `BSA_LMS_*` environment variables, then defaults. */
@@ -137,6 +153,12 @@ export interface ClientOptions {
   tokenCache?: string
   /** Allow plain http to non-loopback hosts (never in production). */
   allowInsecureHttp?: boolean
+  /**
+   * Also replay, after an ambiguous failure, a POST whose `idempotencyKey` the API is
+   * only inferred (not documented) to deduplicate. Off by default: such a call fails
+   * with `maybeApplied`.
+   */
+  replayInferredIdempotencyKeys?: boolean
 }
 
 /** Options of one call (the last argument of every method). */
@@ -147,13 +169,20 @@ export interface RequestOptions {
   maxRetries?: number
   /** Extra headers for this call. */
   headers?: Record<string, string>
-  /** Aborting rejects the call with `AbortError` and drops the request. */
+  /**
+   * Aborting rejects the call with `AbortError` and drops the request; its `maybeApplied`
+   * says whether a write may already have reached the server.
+   */
   signal?: AbortSignal
 }
 
 /** Paging helpers added (non-enumerable) to every page a list method returns. */
 export interface PageMethods<P, T> {
-  /** Whether another page follows (`page × rowsPerPage < total`, and this page is not empty). */
+  /**
+   * Whether another page follows (`page × rowsPerPage < total`, and this page is not empty).
+   * Throws `DecodeError` when the server's pages cannot end: a page repeated, another page
+   * number answered, or more records than `total`.
+   */
   hasNextPage(): boolean
   /** Fetches the next page, or gives `null` after the last one. */
   getNextPage(): Promise<Page<P, T> | null>

@@ -18,6 +18,7 @@ class LmsError extends Error {
     this.fieldErrors = fields.fieldErrors ?? []
     this.body = fields.body ?? null
     this.authReason = fields.authReason ?? null
+    this.maybeApplied = fields.maybeApplied ?? false
   }
 }
 class ApiError extends LmsError {}
@@ -38,9 +39,10 @@ class InvalidRequestError extends LmsError {}
 
 /** Rejection of a call whose `AbortSignal` fired (not an `LmsError`: nothing failed). */
 class AbortError extends Error {
-  constructor(reason) {
+  constructor(reason, maybeApplied = false) {
     super('The operation was aborted', reason === undefined ? undefined : { cause: reason })
     this.code = 'ABORT_ERR'
+    this.maybeApplied = maybeApplied
   }
 }
 
@@ -91,6 +93,7 @@ function fromNative(err) {
     fieldErrors: err.fieldErrors,
     body: err.body,
     authReason: err.authReason,
+    maybeApplied: err.maybeApplied === true,
   })
 }
 
@@ -105,7 +108,8 @@ function invalid(field, message) {
 
 const STRING_OPTIONS = ['baseUrl', 'authUrl', 'email', 'password', 'token', 'tokenCache']
 const MILLIS_OPTIONS = ['timeout', 'connectTimeout', 'refreshThreshold', 'rotationInterval']
-const CLIENT_OPTIONS = new Set([...STRING_OPTIONS, ...MILLIS_OPTIONS, 'maxRetries', 'headers', 'allowInsecureHttp'])
+const BOOLEAN_OPTIONS = ['allowInsecureHttp', 'replayInferredIdempotencyKeys']
+const CLIENT_OPTIONS = new Set([...STRING_OPTIONS, ...MILLIS_OPTIONS, ...BOOLEAN_OPTIONS, 'maxRetries', 'headers'])
 const CALL_OPTIONS = new Set(['timeout', 'maxRetries', 'headers', 'signal'])
 
 function checkObject(field, value) {
@@ -154,13 +158,16 @@ function nativeClientOptions(options) {
     out[key] = o[key]
   }
   for (const key of MILLIS_OPTIONS) {
-    if (o[key] !== undefined && o[key] !== null) out[key] = checkMillis(key, o[key])
+    if (o[key] === undefined || o[key] === null) continue
+    // A refresh threshold of 0 (refresh only once expired) is valid in every language.
+    out[key] = key === 'refreshThreshold' && o[key] === 0 ? 0 : checkMillis(key, o[key])
   }
   if (o.maxRetries !== undefined && o.maxRetries !== null) out.maxRetries = checkRetries('maxRetries', o.maxRetries)
   if (o.headers !== undefined && o.headers !== null) out.headers = checkHeaders('headers', o.headers)
-  if (o.allowInsecureHttp !== undefined && o.allowInsecureHttp !== null) {
-    if (typeof o.allowInsecureHttp !== 'boolean') throw invalid('allowInsecureHttp', 'must be a boolean')
-    out.allowInsecureHttp = o.allowInsecureHttp
+  for (const key of BOOLEAN_OPTIONS) {
+    if (o[key] === undefined || o[key] === null) continue
+    if (typeof o[key] !== 'boolean') throw invalid(key, 'must be a boolean')
+    out[key] = o[key]
   }
   return out
 }
@@ -191,6 +198,14 @@ function dateString(date) {
 }
 
 function wire(field, value) {
+  if (typeof value === 'number') {
+    // JSON has no NaN or infinity, and an integer past 2^53 has already lost digits.
+    if (!Number.isFinite(value)) throw invalid(field, 'must be a finite number')
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      throw invalid(field, 'is an integer beyond Number.MAX_SAFE_INTEGER, which cannot be sent exactly')
+    }
+    return value
+  }
   if (value instanceof Date) {
     try {
       return dateString(value)
@@ -367,7 +382,8 @@ class BaseClient {
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         abort.abort()
-        reject(new AbortError(signal.reason))
+        // The request may already be on the wire: only a read is certainly harmless.
+        reject(new AbortError(signal.reason, native.mayWrite(id)))
       }
       signal.addEventListener('abort', onAbort, { once: true })
       const done = () => signal.removeEventListener('abort', onAbort)
@@ -381,27 +397,43 @@ class BaseClient {
 
 // ---------------------------------------------------------------- pagination
 
-/** Whether another page follows page `page` that held `count` items (same rule as the core). */
-function hasNext(page, count, rowsPerPage, total) {
-  if (count === 0) return false
-  const rows = Number.isInteger(rowsPerPage) && rowsPerPage > 0 ? rowsPerPage : count
-  if (Number.isInteger(total)) return page * rows < total
-  return count >= rows
+function fingerprint(page) {
+  return page.items.map((item) => String(item?.id)).join('\u0000')
 }
 
-/** Adds non-enumerable paging helpers to a page as received (its JSON is unchanged). */
-function decoratePage(page, number, rows, fetch) {
+/**
+ * Adds non-enumerable paging helpers to a page as received (its JSON is unchanged).
+ * `after` is the page before it in this iteration, for the core's paging rule.
+ */
+function decoratePage(page, number, rows, fetch, after = null) {
   // `null` items is an empty page.
   if (page !== null && typeof page === 'object' && page.items === null) page.items = []
   if (page === null || typeof page !== 'object' || !Array.isArray(page.items)) {
     throw new DecodeError('a list response has no items array', { kind: 'decode' })
   }
-  const next = () => hasNext(number, page.items.length, page.rowsPerPage ?? rows, page.total)
+  const info = {
+    requested: number,
+    echoed: typeof page.page === 'number' ? page.page : undefined,
+    count: page.items.length,
+    rowsPerPage: typeof page.rowsPerPage === 'number' ? page.rowsPerPage : rows,
+    total: typeof page.total === 'number' ? page.total : undefined,
+    recordsBefore: after === null ? 0 : after.before + after.page.items.length,
+    fingerprint: fingerprint(page),
+    previousFingerprint: after === null ? undefined : fingerprint(after.page),
+  }
+  const nextNumber = () => {
+    try {
+      return native.nextPage(info)
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
   const helpers = {
-    hasNextPage: next,
+    hasNextPage: () => nextNumber() !== null,
     async getNextPage() {
-      if (!next()) return null
-      return decoratePage(await fetch(number + 1), number + 1, rows, fetch)
+      const next = nextNumber()
+      if (next === null) return null
+      return decoratePage(await fetch(next), next, rows, fetch, { page, before: info.recordsBefore })
     },
     async *[Symbol.asyncIterator]() {
       let current = page

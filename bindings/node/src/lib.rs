@@ -41,6 +41,7 @@ pub struct NativeOptions {
     /// Path of a token file shared with other processes.
     pub token_cache: Option<String>,
     pub allow_insecure_http: Option<bool>,
+    pub replay_inferred_idempotency_keys: Option<bool>,
     pub user_agent_suffix: Option<String>,
 }
 
@@ -95,7 +96,7 @@ impl NativeClient {
         abort: Option<&NativeAbort>,
     ) -> Result<PromiseRaw<'env, String>> {
         let client = match options {
-            Some(options) => match call_options(options) {
+            Some(options) => match call_options(options, self.inner.retry_policy()) {
                 Ok(opts) => Arc::new(self.inner.with_options(opts)),
                 Err(e) => return reject(env, Response::Err(e)),
             },
@@ -165,6 +166,46 @@ impl NativeAbort {
     fn take_registration(&self) -> Option<AbortRegistration> {
         self.registration.lock().ok()?.take()
     }
+}
+
+/// A fetched page for the core's paging rule (numbers are JS numbers).
+#[napi(object)]
+pub struct NativePageInfo {
+    pub requested: f64,
+    pub echoed: Option<f64>,
+    pub count: f64,
+    pub rows_per_page: Option<f64>,
+    pub total: Option<f64>,
+    pub records_before: f64,
+    pub fingerprint: String,
+    pub previous_fingerprint: Option<String>,
+}
+
+/// The core's paging rule: the page after `requested`, `null` after the last;
+/// throws when the server's pages would never end.
+#[napi(catch_unwind)]
+pub fn next_page(env: &Env, page: NativePageInfo) -> Result<Option<f64>> {
+    // Only integral values count; anything else is as if the server omitted it.
+    let int = |v: f64| (v.is_finite() && v.fract() == 0.0).then_some(v as i64);
+    let count = |v: f64| int(v).and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+    bsa_lms::next_page(&bsa_lms::PageInfo {
+        requested: count(page.requested),
+        echoed: page.echoed.and_then(int),
+        count: usize::try_from(count(page.count)).unwrap_or(usize::MAX),
+        rows_per_page: page.rows_per_page.and_then(int),
+        total: page.total.and_then(int),
+        records_before: count(page.records_before),
+        fingerprint: &page.fingerprint,
+        previous_fingerprint: page.previous_fingerprint.as_deref(),
+    })
+    .map(|next| next.map(|n| n as f64))
+    .map_err(|e| throwable(env, &e))
+}
+
+/// Whether an operation can change server state (so an aborted call may have been applied).
+#[napi(catch_unwind)]
+pub fn may_write(operation: String) -> bool {
+    bsa_lms::may_write(&operation)
 }
 
 /// Every operation id `call` accepts (snake_case, spec order).
@@ -240,6 +281,7 @@ fn throwable(env: &Env, e: &bsa_lms::Error) -> Error {
         obj.set_named_property("fieldErrors", fields)?;
         obj.set_named_property("body", e.body())?;
         obj.set_named_property("authReason", e.auth_reason().map(|r| r.as_str()))?;
+        obj.set_named_property("maybeApplied", e.maybe_applied())?;
         Ok(obj.to_unknown())
     })();
     match made {
@@ -279,13 +321,6 @@ fn millis(field: &str, ms: f64) -> std::result::Result<Duration, bsa_lms::Error>
         .map_err(|_| bsa_lms::Error::invalid_request(Some(field), "is out of range"))
 }
 
-fn retry(max_retries: u32) -> bsa_lms::RetryPolicy {
-    bsa_lms::RetryPolicy {
-        max_retries,
-        ..Default::default()
-    }
-}
-
 fn build(o: NativeOptions) -> std::result::Result<bsa_lms::Client, bsa_lms::Error> {
     let mut b = bsa_lms::Client::builder();
     if let Some(v) = o.base_url {
@@ -294,21 +329,12 @@ fn build(o: NativeOptions) -> std::result::Result<bsa_lms::Client, bsa_lms::Erro
     if let Some(v) = o.auth_url {
         b = b.auth_url(v);
     }
-    match (o.email, o.password) {
-        (Some(email), Some(password)) => b = b.credentials(email, password),
-        (Some(_), None) => {
-            return Err(bsa_lms::Error::invalid_request(
-                Some("password"),
-                "an email was given without a password",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(bsa_lms::Error::invalid_request(
-                Some("email"),
-                "a password was given without an email",
-            ));
-        }
-        (None, None) => {}
+    // The core fills a half given pair from BSA_LMS_EMAIL / BSA_LMS_PASSWORD.
+    if let Some(email) = o.email {
+        b = b.email(email);
+    }
+    if let Some(password) = o.password {
+        b = b.password(password);
     }
     if let Some(v) = o.token {
         b = b.token(v);
@@ -319,14 +345,22 @@ fn build(o: NativeOptions) -> std::result::Result<bsa_lms::Client, bsa_lms::Erro
     if let Some(v) = o.connect_timeout {
         b = b.connect_timeout(millis("connectTimeout", v)?);
     }
-    if let Some(v) = o.max_retries {
-        b = b.retry(retry(v));
+    if let Some(max_retries) = o.max_retries {
+        b = b.retry(bsa_lms::RetryPolicy {
+            max_retries,
+            ..Default::default()
+        });
     }
     for (name, value) in sorted(o.headers) {
         b = b.header(name, value);
     }
     if let Some(v) = o.refresh_threshold {
-        b = b.refresh_threshold(millis("refreshThreshold", v)?);
+        // 0 means "only when expired", as in Rust and Python.
+        b = b.refresh_threshold(if v == 0.0 {
+            Duration::ZERO
+        } else {
+            millis("refreshThreshold", v)?
+        });
     }
     if let Some(v) = o.rotation_interval {
         b = b.rotation_interval(millis("rotationInterval", v)?);
@@ -337,16 +371,26 @@ fn build(o: NativeOptions) -> std::result::Result<bsa_lms::Client, bsa_lms::Erro
     if let Some(v) = o.allow_insecure_http {
         b = b.allow_insecure_http(v);
     }
+    if let Some(v) = o.replay_inferred_idempotency_keys {
+        b = b.replay_inferred_idempotency_keys(v);
+    }
     b = b.user_agent_suffix(o.user_agent_suffix.unwrap_or_else(|| "node".to_owned()));
     b.build()
 }
 
-fn call_options(o: NativeCallOptions) -> std::result::Result<bsa_lms::CallOptions, bsa_lms::Error> {
+/// One call's options; a retry count keeps the client's other retry switches.
+fn call_options(
+    o: NativeCallOptions,
+    client_policy: &bsa_lms::RetryPolicy,
+) -> std::result::Result<bsa_lms::CallOptions, bsa_lms::Error> {
     let mut options = bsa_lms::CallOptions::default();
     if let Some(v) = o.timeout {
         options.timeout = Some(millis("timeout", v)?);
     }
-    options.retry = o.max_retries.map(retry);
+    options.retry = o.max_retries.map(|max_retries| bsa_lms::RetryPolicy {
+        max_retries,
+        ..client_policy.clone()
+    });
     for (name, value) in sorted(o.headers) {
         let header = |what: &str| {
             bsa_lms::Error::invalid_request(Some("headers"), format!("{name:?}: invalid {what}"))

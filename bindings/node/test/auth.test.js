@@ -122,17 +122,39 @@ describe('static token', () => {
 })
 
 describe('rotation', () => {
-  it('mints in the background at the rotation interval and stops on close()', async () => {
-    const client = new Client(sandbox.options({ rotationInterval: 200 }))
-    await client.listLoanProducts()
-    await sleep(900)
-    const rotated = (await sandbox.stats()).tokenMints
-    assert.ok(rotated >= 3, `rotated ${rotated} times`)
-    client.close()
-    await sleep(200)
-    const closed = (await sandbox.stats()).tokenMints
-    await sleep(600)
-    assert.equal((await sandbox.stats()).tokenMints, closed, 'no rotation after close()')
+  it('renews in the background through the shared token file and stops on close()', async () => {
+    // At the minimum interval (60 s), rotation renews each two-second token as it
+    // enters its refresh window.
+    await sandbox.tokenLifetime(2)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bsa-lms-'))
+    const tokenCache = path.join(dir, 'tokens.json')
+    try {
+      const client = new Client(sandbox.options({ rotationInterval: 60_000, tokenCache }))
+      await client.listLoanProducts()
+      const first = await client.accessToken()
+      await sleep(2500)
+      const rotated = (await sandbox.stats()).tokenMints
+      assert.ok(rotated >= 2, `rotated ${rotated - 1} times`)
+      const current = await client.accessToken()
+      assert.notEqual(current, first)
+      assert.ok(fs.readFileSync(tokenCache, 'utf8').includes(current), 'the rotated token is in the shared file')
+      client.close()
+      await sleep(200)
+      const closed = (await sandbox.stats()).tokenMints
+      await sleep(1500)
+      assert.equal((await sandbox.stats()).tokenMints, closed, 'no rotation after close()')
+      await assert.rejects(client.accessToken(), { name: 'InvalidRequestError' })
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses an interval below a minute', () => {
+    assert.throws(() => new Client(sandbox.options({ rotationInterval: 59_000 })), (e) => {
+      assert.equal(e.name, 'InvalidRequestError')
+      assert.equal(e.fieldErrors[0].field, 'rotation_interval')
+      return true
+    })
   })
 })
 

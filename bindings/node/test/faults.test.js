@@ -72,9 +72,18 @@ const SUCCEEDS = null
  * repayment was applied although the call failed (null: may or may not be).
  */
 function status(code, cls, spec = { kind: 'status', status: code }, name = 'status') {
-  return { name, spec, safe: SUCCEEDS, unkeyed: cls, unkeyedApplied: false }
+  // `maybe`: maybeApplied of a failed write (the SDK cannot tell it was not applied).
+  return { name, spec, safe: SUCCEEDS, unkeyed: cls, unkeyedApplied: false, maybe: code !== 429 }
+}
+/** A gateway that lost the answer of a committed write. */
+function statusAfter(code, cls) {
+  return { ...status(code, cls, { kind: 'status_after', status: code }, 'status_after'), unkeyedApplied: true }
 }
 const FAULTS = [
+  statusAfter(500, sdk.InternalError),
+  statusAfter(502, sdk.UnavailableError),
+  statusAfter(503, sdk.UnavailableError),
+  statusAfter(504, sdk.UnavailableError),
   status(500, sdk.InternalError),
   status(502, sdk.UnavailableError),
   status(503, sdk.UnavailableError),
@@ -84,12 +93,12 @@ const FAULTS = [
   status(503, sdk.UnavailableError, { kind: 'status', status: 503, retryAfter: 1 }),
   status(502, sdk.UnavailableError, { kind: 'html', status: 502 }, 'html'),
   status(500, sdk.InternalError, { kind: 'empty', status: 500 }, 'empty'),
-  { name: 'drop_before', spec: { kind: 'drop_before' }, safe: SUCCEEDS, unkeyed: sdk.ApiConnectionError, unkeyedApplied: false },
-  { name: 'drop_after', spec: { kind: 'drop_after' }, safe: SUCCEEDS, unkeyed: sdk.ApiConnectionError, unkeyedApplied: true },
+  { name: 'drop_before', spec: { kind: 'drop_before' }, safe: SUCCEEDS, unkeyed: sdk.ApiConnectionError, unkeyedApplied: false, maybe: true },
+  { name: 'drop_after', spec: { kind: 'drop_after' }, safe: SUCCEEDS, unkeyed: sdk.ApiConnectionError, unkeyedApplied: true, maybe: true },
   // The server may or may not finish the abandoned request before the assertion.
-  { name: 'delay past the timeout', spec: { kind: 'delay', delayMs: 1500 }, safe: SUCCEEDS, unkeyed: sdk.ApiTimeoutError, unkeyedApplied: null },
-  { name: 'malformed', spec: { kind: 'malformed' }, safe: sdk.DecodeError, unkeyed: sdk.DecodeError, unkeyedApplied: true },
-  { name: 'truncated', spec: { kind: 'truncated' }, safe: sdk.DecodeError, unkeyed: sdk.DecodeError, unkeyedApplied: true },
+  { name: 'delay past the timeout', spec: { kind: 'delay', delayMs: 1500 }, safe: SUCCEEDS, unkeyed: sdk.ApiTimeoutError, unkeyedApplied: null, maybe: true },
+  { name: 'malformed', spec: { kind: 'malformed' }, safe: sdk.DecodeError, unkeyed: sdk.DecodeError, unkeyedApplied: true, maybe: true },
+  { name: 'truncated', spec: { kind: 'truncated' }, safe: sdk.DecodeError, unkeyed: sdk.DecodeError, unkeyedApplied: true, maybe: true },
 ]
 const KIND = new Map([
   [sdk.InternalError, 'internal'],
@@ -102,7 +111,7 @@ const KIND = new Map([
 const TIMEOUT_MS = 500
 
 describe('every fault against every kind of operation', () => {
-  assert.equal(FAULTS.length * OPS.length, 56, '14 faults × 4 kinds of operation')
+  assert.equal(FAULTS.length * OPS.length, 72, '18 faults × 4 kinds of operation')
   let client
   beforeEach(async () => {
     await sandbox.reset()
@@ -138,6 +147,7 @@ describe('every fault against every kind of operation', () => {
             assert.equal(Object.getPrototypeOf(error), expected.prototype, `exactly ${expected.name}, got ${error.name}`)
             assert.equal(error.name, expected.name)
             assert.equal(error.kind, KIND.get(expected))
+            assert.equal(error.maybeApplied, fault.maybe && op.method !== 'GET', 'maybeApplied')
           }
           const stats = await sandbox.stats()
           const applied = stats.repayments - before.repayments

@@ -7,9 +7,16 @@
 //! bounds the depth (a self-referencing list must not overflow the stack).
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+
+/// Significant digits a `Decimal` may carry: amounts travel as IEEE doubles,
+/// whose shortest form gives back any decimal of up to 15 digits exactly.
+const DECIMAL_DIGITS: usize = 15;
+
+static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Deeper argument structures are rejected: the API's bodies are flat, and a
 /// self-referencing list must not recurse forever.
@@ -57,6 +64,8 @@ fn value_from_py(obj: &Bound<'_, PyAny>, path: &mut Vec<String>) -> Result<Value
         Number::from_f64(f.value())
             .map(Value::Number)
             .ok_or_else(|| invalid(path, "must be a finite number (not NaN or infinity)"))
+    } else if is_decimal(obj) {
+        decimal_number(obj).map_err(|why| invalid(path, why))
     } else if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::new();
         for (key, value) in d.iter() {
@@ -89,10 +98,49 @@ fn value_from_py(obj: &Bound<'_, PyAny>, path: &mut Vec<String>) -> Result<Value
         Err(invalid(
             path,
             format!(
-                "unsupported type {type_name} (expected str, int, float, bool, None, dict or list)"
+                "unsupported type {type_name} (expected str, int, float, Decimal, bool, None, dict or list)"
             ),
         ))
     }
+}
+
+fn is_decimal(obj: &Bound<'_, PyAny>) -> bool {
+    let py = obj.py();
+    DECIMAL
+        .import(py, "decimal", "Decimal")
+        .is_ok_and(|decimal| obj.is_instance(decimal).unwrap_or(false))
+}
+
+/// A `decimal.Decimal` as the number with exactly its digits: an integral
+/// value as an integer, any other as the double whose shortest form is those
+/// digits (`Decimal("0.1")` is sent as `0.1`).
+fn decimal_number(obj: &Bound<'_, PyAny>) -> Result<Value, String> {
+    let call = |name: &str| obj.call_method0(name).map_err(|e| e.to_string());
+    if !call("is_finite")?.is_truthy().unwrap_or(false) {
+        return Err("must be a finite number (not NaN or infinity)".to_owned());
+    }
+    let digits = call("normalize")?
+        .call_method0("as_tuple")
+        .and_then(|t| t.getattr("digits"))
+        .and_then(|d| d.len())
+        .map_err(|e| e.to_string())?;
+    if digits > DECIMAL_DIGITS {
+        return Err(format!(
+            "has {digits} significant digits; at most {DECIMAL_DIGITS} are sent exactly"
+        ));
+    }
+    let integral = call("to_integral_value")?
+        .eq(obj)
+        .map_err(|e| e.to_string())?;
+    if integral && let Ok(n) = obj.call_method0("__int__").and_then(|n| n.extract::<i64>()) {
+        return Ok(Value::from(n));
+    }
+    let text = obj.str().map_err(|e| e.to_string())?.to_string();
+    text.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
+        .ok_or_else(|| format!("{text} is not a number JSON can carry"))
 }
 
 fn key_text(key: &Bound<'_, PyAny>, path: &[String]) -> Result<String, bsa_lms::Error> {

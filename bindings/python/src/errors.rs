@@ -25,6 +25,7 @@ pub fn to_pyerr(py: Python<'_>, err: &bsa_lms::Error) -> PyErr {
         err.body(),
         fields,
         err.auth_reason().map(bsa_lms::AuthReason::as_str),
+        err.maybe_applied(),
     )
 }
 
@@ -42,6 +43,7 @@ pub fn panic_to_pyerr(py: Python<'_>, message: &str) -> PyErr {
         None,
         Vec::new(),
         None,
+        false,
     )
 }
 
@@ -67,6 +69,7 @@ fn build(
     body: Option<&str>,
     field_errors: Vec<(String, String)>,
     auth_reason: Option<&str>,
+    maybe_applied: bool,
 ) -> PyErr {
     let exception = (|| -> PyResult<Bound<'_, PyAny>> {
         let factory = FACTORY.get_or_try_init(py, || {
@@ -84,6 +87,7 @@ fn build(
             body,
             field_errors,
             auth_reason,
+            maybe_applied,
         ))
     })();
     match exception {

@@ -64,7 +64,8 @@ impl NativeClient {
     #[new]
     #[pyo3(signature = (*, base_url=None, auth_url=None, email=None, password=None, token=None,
         timeout=None, connect_timeout=None, max_retries=None, headers=None, refresh_threshold=None,
-        rotation_interval=None, token_cache=None, allow_insecure_http=false, user_agent_suffix=None))]
+        rotation_interval=None, token_cache=None, allow_insecure_http=false,
+        replay_inferred_idempotency_keys=false, user_agent_suffix=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -81,11 +82,14 @@ impl NativeClient {
         rotation_interval: Option<f64>,
         token_cache: Option<std::path::PathBuf>,
         allow_insecure_http: bool,
+        replay_inferred_idempotency_keys: bool,
         user_agent_suffix: Option<String>,
     ) -> PyResult<Self> {
         logging::refresh(py);
         let settings = || -> Result<(bsa_lms::ClientBuilder, bool), bsa_lms::Error> {
-            let mut b = bsa_lms::Client::builder().allow_insecure_http(allow_insecure_http);
+            let mut b = bsa_lms::Client::builder()
+                .allow_insecure_http(allow_insecure_http)
+                .replay_inferred_idempotency_keys(replay_inferred_idempotency_keys);
             if let Some(url) = base_url {
                 b = b.base_url(url);
             }
@@ -119,8 +123,11 @@ impl NativeClient {
             if let Some(path) = token_cache {
                 b = b.token_cache(path);
             }
-            if let Some(n) = retries(max_retries)? {
-                b = b.retry(retry_policy(n));
+            if let Some(max_retries) = retries(max_retries)? {
+                b = b.retry(bsa_lms::RetryPolicy {
+                    max_retries,
+                    ..Default::default()
+                });
             }
             for (name, value) in header_pairs("headers", headers)? {
                 b = b.header(name, value);
@@ -295,7 +302,11 @@ impl NativeClient {
         }
         Ok(Arc::new(core.with_options(bsa_lms::CallOptions {
             timeout: seconds("timeout", timeout, false)?,
-            retry: retries(max_retries)?.map(retry_policy),
+            // The client's own switches (keyed and inferred-key replays) carry over.
+            retry: retries(max_retries)?.map(|max_retries| bsa_lms::RetryPolicy {
+                max_retries,
+                ..core.retry_policy().clone()
+            }),
             headers: parsed,
         })))
     }
@@ -484,25 +495,21 @@ impl Pending {
     }
 }
 
-/// A retry count from Python: a negative one is a bad argument, not an overflow.
+/// A retry count from Python: out of 0..=100 is a bad argument, not an overflow.
 fn retries(value: Option<i64>) -> Result<Option<u32>, bsa_lms::Error> {
     value
         .map(|n| {
-            u32::try_from(n).map_err(|_| {
-                bsa_lms::Error::invalid_request(
-                    Some("max_retries"),
-                    format!("must be a non-negative count, got {n}"),
-                )
-            })
+            u32::try_from(n)
+                .ok()
+                .filter(|n| *n <= bsa_lms::MAX_RETRIES)
+                .ok_or_else(|| {
+                    bsa_lms::Error::invalid_request(
+                        Some("max_retries"),
+                        format!("must be from 0 to {}, got {n}", bsa_lms::MAX_RETRIES),
+                    )
+                })
         })
         .transpose()
-}
-
-fn retry_policy(max_retries: u32) -> bsa_lms::RetryPolicy {
-    bsa_lms::RetryPolicy {
-        max_retries,
-        ..Default::default()
-    }
 }
 
 /// Seconds as a duration; must be finite and positive (or zero where allowed).
@@ -586,6 +593,35 @@ fn _at_exit(py: Python<'_>) {
     py.detach(runtime::wait_for_background);
 }
 
+/// The core's paging rule: the page after `requested`, `None` after the last,
+/// or the error of a server whose pages would never end.
+#[pyfunction]
+#[pyo3(signature = (requested, echoed, count, rows_per_page, total, records_before, fingerprint, previous_fingerprint))]
+#[allow(clippy::too_many_arguments)]
+fn next_page(
+    py: Python<'_>,
+    requested: u64,
+    echoed: Option<i64>,
+    count: usize,
+    rows_per_page: Option<i64>,
+    total: Option<i64>,
+    records_before: u64,
+    fingerprint: &str,
+    previous_fingerprint: Option<&str>,
+) -> PyResult<Option<u64>> {
+    bsa_lms::next_page(&bsa_lms::PageInfo {
+        requested,
+        echoed,
+        count,
+        rows_per_page,
+        total,
+        records_before,
+        fingerprint,
+        previous_fingerprint,
+    })
+    .map_err(|e| errors::to_pyerr(py, &e))
+}
+
 /// Snake_case ids of every operation `call` accepts.
 #[pyfunction]
 fn operations() -> Vec<&'static str> {
@@ -597,7 +633,9 @@ mod _native {
     use pyo3::prelude::*;
 
     #[pymodule_export]
-    use super::{_at_exit, _panic_probe, Completions, NativeClient, Pending, operations};
+    use super::{
+        _at_exit, _panic_probe, Completions, NativeClient, Pending, next_page, operations,
+    };
     #[pymodule_export]
     use crate::sandbox::NativeSandbox;
 

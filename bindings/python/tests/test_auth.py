@@ -97,15 +97,33 @@ def test_missing_credentials_are_an_invalid_request(monkeypatch: pytest.MonkeyPa
     assert info.value.field_errors[0].field == "password"
 
 
-def test_background_rotation_mints_fresh_tokens_until_closed(sandbox: Sandbox) -> None:
-    client = bsa_lms.Client(**sandbox.options(rotation_interval=0.3))
+def test_background_rotation_mints_fresh_tokens_until_closed(
+    sandbox: Sandbox, tmp_path: pathlib.Path
+) -> None:
+    # At the minimum interval (60 s), rotation renews each two-second token as it
+    # enters its refresh window, through the refresh path: the shared file follows.
+    sandbox.token_lifetime(2)
+    cache = tmp_path / "tokens.json"
+    client = bsa_lms.Client(**sandbox.options(rotation_interval=60), token_cache=cache)
     client.list_loan_products()
-    time.sleep(1.0)
+    first = client.access_token()
+    time.sleep(2.5)
     rotated = client.token_mints()
-    assert rotated >= 3, f"rotation minted {rotated - 1} tokens in 1 s"
+    assert rotated >= 2, f"rotation minted {rotated - 1} tokens in 2.5 s"
+    current = client.access_token()
+    assert current != first
+    assert current in cache.read_text(), "the rotated token is in the shared file"
     client.close()
-    time.sleep(0.7)
+    time.sleep(1.5)
     assert client.token_mints() <= rotated + 1, "rotation stops when the client is closed"
+    with pytest.raises(bsa_lms.InvalidRequestError):
+        client.access_token()
+
+
+def test_rotation_intervals_below_a_minute_are_refused(sandbox: Sandbox) -> None:
+    with pytest.raises(bsa_lms.InvalidRequestError) as info:
+        bsa_lms.Client(**sandbox.options(rotation_interval=59))
+    assert info.value.field_errors[0].field == "rotation_interval"
 
 
 def test_processes_sharing_a_token_cache_mint_one_token(

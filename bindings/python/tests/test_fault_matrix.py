@@ -78,6 +78,8 @@ class Fault:
     unkeyed: Expect
     #: Whether an unkeyed payment was applied although the call failed (`None`: may or may not).
     unkeyed_applied: bool | None
+    #: ``maybe_applied`` of a failed write: the SDK cannot tell it was not applied.
+    maybe: bool = True
 
     def expect(self, op: Op) -> Expect:
         return self.unkeyed if op is Op.UNKEYED_PAYMENT else self.safe
@@ -89,10 +91,22 @@ class Fault:
 
 
 def _status(id: str, spec: dict[str, Any], error: type[bsa_lms.LmsError]) -> Fault:
-    return Fault(id, spec, safe=None, unkeyed=error, unkeyed_applied=False)
+    return Fault(
+        id, spec, safe=None, unkeyed=error, unkeyed_applied=False, maybe=spec["status"] != 429
+    )
+
+
+def _status_after(status: int, error: type[bsa_lms.LmsError]) -> Fault:
+    """A gateway that lost the answer of a committed write."""
+    spec = {"kind": "status_after", "status": status}
+    return Fault(f"status_after-{status}", spec, safe=None, unkeyed=error, unkeyed_applied=True)
 
 
 FAULTS = [
+    _status_after(500, bsa_lms.InternalError),
+    _status_after(502, bsa_lms.UnavailableError),
+    _status_after(503, bsa_lms.UnavailableError),
+    _status_after(504, bsa_lms.UnavailableError),
     _status("status-500", {"kind": "status", "status": 500}, bsa_lms.InternalError),
     _status("status-502", {"kind": "status", "status": 502}, bsa_lms.UnavailableError),
     _status("status-503", {"kind": "status", "status": 503}, bsa_lms.UnavailableError),
@@ -235,6 +249,8 @@ def check_outcome(
         assert type(error) is expected, (
             f"{context}: expected {expected.__name__}, got {type(error).__name__}: {error}"
         )
+        maybe = fault.maybe and op is not Op.READ
+        assert error.maybe_applied is maybe, f"{context}: maybe_applied"
     assert sandbox.admin("GET", "faults")["faults"] == [], f"{context}: the fault was consumed"
     # A success went through one retry after the fault; a failure was not retried.
     assert attempts(sandbox, op) == (2 if error is None else 1), f"{context}: attempts"
@@ -270,7 +286,7 @@ def settle_time(started: float) -> float:
 
 
 def test_the_matrix_covers_every_fault_and_operation() -> None:
-    assert len(MATRIX) == 56
+    assert len(MATRIX) == 72
     assert len(ASYNC_MATRIX) == 15
 
 

@@ -46,6 +46,7 @@ pub fn router(app: &App) -> Router<App> {
         .route("/_sandbox/rollback-stop", post(set_rollback_stop))
         .route("/_sandbox/transaction-shape", post(set_transaction_shape))
         .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/idempotency", post(set_idempotency))
         .route_layer(from_fn_with_state(app.clone(), require_admin_token))
 }
 
@@ -335,6 +336,21 @@ async fn set_transaction_shape(
     let shape = checked(shape)?;
     app.store().tx_shape = shape;
     Ok(Json(json!({ "shape": shape })))
+}
+
+/// `{"ignoreKeys": true}` makes every `idempotencyKey` a no-op, as a deployment
+/// that does not implement it would; `false` (and a reset) restores deduplication.
+async fn set_idempotency(
+    State(app): State<App>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let mut f = Fields::new(&body);
+    let ignore = f.raw("ignoreKeys", true).and_then(Value::as_bool);
+    f.finish()?;
+    let ignore =
+        ignore.ok_or_else(|| ApiError::invalid_field("ignoreKeys", "must be a boolean"))?;
+    app.store().ignore_idempotency_keys = ignore;
+    Ok(Json(json!({ "ignoreKeys": ignore })))
 }
 
 async fn stats(State(app): State<App>) -> Json<Value> {

@@ -27,15 +27,19 @@ pub enum FaultKind {
     Html,
     /// Answer `status` (default 500) with an empty body; the handler does not run.
     Empty,
+    /// Run the handler (its write is committed), then answer `status` (default 502)
+    /// with the error envelope: a gateway that lost the upstream's answer.
+    StatusAfter,
 }
 
 impl FaultKind {
     pub const NAMES: &'static str =
-        "status, drop_before, drop_after, delay, malformed, truncated, html, empty";
+        "status, status_after, drop_before, drop_after, delay, malformed, truncated, html, empty";
 
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
             "status" => FaultKind::Status,
+            "status_after" => FaultKind::StatusAfter,
             "drop_before" => FaultKind::DropBefore,
             "drop_after" => FaultKind::DropAfter,
             "delay" => FaultKind::Delay,
@@ -50,7 +54,7 @@ impl FaultKind {
     /// The status answered when the fault names none.
     pub fn default_status(self) -> StatusCode {
         match self {
-            FaultKind::Html => StatusCode::BAD_GATEWAY,
+            FaultKind::Html | FaultKind::StatusAfter => StatusCode::BAD_GATEWAY,
             FaultKind::Empty => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -38,11 +38,22 @@ pub async fn gate(
     let kill = req.extensions().get::<ConnectionKill>().cloned();
     match fault.kind {
         FaultKind::Status => faults::status_response(&fault),
+        FaultKind::StatusAfter => {
+            let _committed = guarded(&app, &route, req, next).await;
+            faults::status_response(&fault)
+        }
         FaultKind::Html => faults::html_response(&fault),
         FaultKind::Empty => faults::empty_response(&fault),
         FaultKind::Delay => {
-            tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
-            guarded(&app, &route, req, next).await
+            // Its own task, so that a client giving up (closing the connection)
+            // does not cancel the handler: like a real server, the write still lands.
+            let late = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+                guarded(&app, &route, req, next).await
+            });
+            late.await.unwrap_or_else(|_| {
+                ApiError::internal("the delayed handler failed").into_response()
+            })
         }
         FaultKind::Malformed => {
             let _committed = guarded(&app, &route, req, next).await;

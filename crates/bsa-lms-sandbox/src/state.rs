@@ -69,6 +69,8 @@ pub struct Store {
     pub unauthorized_remaining: u64,
     pub rollback_stop: Option<RollbackStep>,
     pub tx_shape: TxShape,
+    /// Behave like a deployment that ignores `idempotencyKey` (`/_sandbox/idempotency`).
+    pub ignore_idempotency_keys: bool,
     ids: Ids,
 }
 
@@ -91,6 +93,7 @@ impl Store {
             unauthorized_remaining: 0,
             rollback_stop: None,
             tx_shape: TxShape::default(),
+            ignore_idempotency_keys: false,
             ids: Ids::default(),
         }
     }

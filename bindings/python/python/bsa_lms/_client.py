@@ -152,6 +152,7 @@ class _BaseClient:
         rotation_interval: float | None = None,
         token_cache: str | os.PathLike[str] | None = None,
         allow_insecure_http: bool = False,
+        replay_inferred_idempotency_keys: bool = False,
     ) -> None:
         """Builds a client. Unset values come from ``BSA_LMS_*`` environment variables,
         then the documented hosts. Durations are in seconds.
@@ -172,6 +173,9 @@ class _BaseClient:
                 (``BSA_LMS_TOKEN_CACHE``): a fresh token stored there by another process is
                 used instead of minting. Created readable by the owner only.
             allow_insecure_http: allow plain http to hosts other than loopback.
+            replay_inferred_idempotency_keys: also replay, after an ambiguous failure, a
+                POST whose ``idempotencyKey`` the API is only inferred (not documented) to
+                deduplicate. Off by default: such a call fails with ``maybe_applied``.
         """
         self._native = _native.NativeClient(
             base_url=base_url,
@@ -187,6 +191,7 @@ class _BaseClient:
             rotation_interval=rotation_interval,
             token_cache=token_cache,
             allow_insecure_http=allow_insecure_http,
+            replay_inferred_idempotency_keys=replay_inferred_idempotency_keys,
             user_agent_suffix=_USER_AGENT,
         )
         self._options = None
@@ -403,19 +408,18 @@ async def _completed(start: Callable[[_native.Completions, int], _native.Pending
         raise
 
 
-def _has_next(page: int, count: int, rows_per_page: int | None, total: int | None) -> bool:
-    # Same rule as the core: pages are 1-based and there is no cursor, so stop on an
-    # empty page, once page x rows reaches total, or (without a total) on a short page.
-    if count == 0:
-        return False
-    rows = rows_per_page if rows_per_page else count
-    if total is not None:
-        return page * rows < total
-    return count >= rows
-
-
 class _PageBase(Generic[M]):
-    __slots__ = ("_args", "_item", "_raw", "items", "page", "rows_per_page", "total")
+    __slots__ = (
+        "_args",
+        "_before",
+        "_item",
+        "_previous",
+        "_raw",
+        "items",
+        "page",
+        "rows_per_page",
+        "total",
+    )
 
     #: The records of this page.
     items: list[M]
@@ -425,24 +429,51 @@ class _PageBase(Generic[M]):
     page: int
     #: Page size the server applied, when it sent it.
     rows_per_page: int | None
+    _before: int
+    _previous: str | None
 
     def __init__(
-        self, args: dict[str, Any], item: Callable[[dict[str, Any]], M], raw: dict[str, Any]
+        self,
+        args: dict[str, Any],
+        item: Callable[[dict[str, Any]], M],
+        raw: dict[str, Any],
+        after: _PageBase[Any] | None = None,
     ) -> None:
         self._args = args
         self._item = item
         self._raw = raw
         self.items = [item(x) for x in raw.get("items") or ()]
         self.total = raw.get("total")
-        self.page = raw.get("page") or args.get("page") or 1
+        self.page = args.get("page") or 1
         self.rows_per_page = raw.get("rowsPerPage")
+        # What the paging rule needs to notice a server whose pages never end.
+        self._before = 0 if after is None else after._before + len(after.items)
+        self._previous = None if after is None else after._fingerprint()
+
+    def _fingerprint(self) -> str:
+        return "\0".join(str(x.get("id")) for x in self._raw.get("items") or ())
 
     def has_next_page(self) -> bool:
-        """Whether another page follows this one."""
-        return _has_next(self.page, len(self.items), self.rows_per_page, self.total)
+        """Whether another page follows this one (the core's rule). Raises ``DecodeError``
+        when the server's pages cannot end: a page repeated, another page number answered,
+        or more records than ``total``."""
+        return self._next_page() is not None
+
+    def _next_page(self) -> int | None:
+        echoed = self._raw.get("page")
+        return _native.next_page(
+            self.page,
+            echoed if isinstance(echoed, int) else None,
+            len(self.items),
+            self.rows_per_page if isinstance(self.rows_per_page, int) else None,
+            self.total if isinstance(self.total, int) else None,
+            self._before,
+            self._fingerprint(),
+            self._previous,
+        )
 
     def _next_args(self) -> dict[str, Any]:
-        return {**self._args, "page": self.page + 1}
+        return {**self._args, "page": self._next_page() or self.page + 1}
 
     def to_dict(self) -> dict[str, Any]:
         """The page as received (``items``, ``total``, ...)."""
@@ -466,14 +497,15 @@ class SyncPage(_PageBase[M]):
         args: dict[str, Any],
         item: Callable[[dict[str, Any]], M],
         raw: dict[str, Any],
+        after: _PageBase[Any] | None = None,
     ) -> None:
-        super().__init__(args, item, raw)
+        super().__init__(args, item, raw, after)
         self._fetch = fetch
 
     def next_page(self) -> SyncPage[M]:
         """Fetches the following page (check ``has_next_page()`` first)."""
         args = self._next_args()
-        return SyncPage(self._fetch, args, self._item, self._fetch(args))
+        return SyncPage(self._fetch, args, self._item, self._fetch(args), self)
 
     def iter_pages(self) -> Iterator[SyncPage[M]]:
         """This page and every following one."""
@@ -499,14 +531,15 @@ class AsyncPage(_PageBase[M]):
         args: dict[str, Any],
         item: Callable[[dict[str, Any]], M],
         raw: dict[str, Any],
+        after: _PageBase[Any] | None = None,
     ) -> None:
-        super().__init__(args, item, raw)
+        super().__init__(args, item, raw, after)
         self._fetch = fetch
 
     async def next_page(self) -> AsyncPage[M]:
         """Fetches the following page (check ``has_next_page()`` first)."""
         args = self._next_args()
-        return AsyncPage(self._fetch, args, self._item, await self._fetch(args))
+        return AsyncPage(self._fetch, args, self._item, await self._fetch(args), self)
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[M]]:
         """This page and every following one."""

@@ -25,6 +25,7 @@ class NativeClient:
         rotation_interval: float | None = None,
         token_cache: str | os.PathLike[str] | None = None,
         allow_insecure_http: bool = False,
+        replay_inferred_idempotency_keys: bool = False,
         user_agent_suffix: str | None = None,
     ) -> None: ...
     def call(
@@ -59,6 +60,16 @@ class Pending:
     def abort(self) -> None: ...
 
 def operations() -> list[str]: ...
+def next_page(
+    requested: int,
+    echoed: int | None,
+    count: int,
+    rows_per_page: int | None,
+    total: int | None,
+    records_before: int,
+    fingerprint: str,
+    previous_fingerprint: str | None,
+) -> int | None: ...
 def _panic_probe(completions: Completions | None = None, key: int = 0) -> Any: ...
 def _at_exit() -> None: ...
 

@@ -1,8 +1,8 @@
 """The exceptions raised by bsa_lms: one hierarchy, chosen from the core's error kind.
 
 Every class carries the same attributes: ``kind``, ``status``, ``code``, ``message``,
-``body``, ``field_errors`` and ``auth_reason``. None of them ever holds a password or
-token.
+``body``, ``field_errors``, ``auth_reason`` and ``maybe_applied``. None of them ever holds
+a password or token.
 """
 
 from __future__ import annotations
@@ -56,6 +56,13 @@ class LmsError(Exception):
     field_errors: list[FieldError]
     #: Why minting a token failed (``"bad_credentials"``, ``"unreachable"``, ...).
     auth_reason: str | None
+    #: True when the request may have reached the server and a write may have been
+    #: committed (timeout or dropped connection after sending, 500/502/503/504, an
+    #: unreadable success answer); False when it certainly was not applied (rejected
+    #: before sending, never sent, refused with a 4xx answer). Reconcile a True by
+    #: repeating the call with the same ``idempotencyKey``/``externalId``, or by
+    #: looking the record up.
+    maybe_applied: bool
 
     def __init__(
         self,
@@ -68,6 +75,7 @@ class LmsError(Exception):
         field_errors: Iterable[tuple[str, str]] = (),
         auth_reason: str | None = None,
         display: str | None = None,
+        maybe_applied: bool = False,
     ) -> None:
         super().__init__(display if display is not None else message)
         self.kind = kind or _KIND_OF.get(type(self), "")
@@ -77,6 +85,7 @@ class LmsError(Exception):
         self.body = body
         self.field_errors = [FieldError(*f) for f in field_errors]
         self.auth_reason = auth_reason
+        self.maybe_applied = maybe_applied
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keeps the attributes when pickled (e.g. sent back by multiprocessing).
@@ -185,6 +194,7 @@ def _from_native(
     body: str | None,
     field_errors: list[tuple[str, str]],
     auth_reason: str | None,
+    maybe_applied: bool,
 ) -> LmsError:
     """Called by the native layer to build the exception for a core error."""
     cls = _CLASSES.get(kind, LmsError)
@@ -197,6 +207,7 @@ def _from_native(
         field_errors=field_errors,
         auth_reason=auth_reason,
         display=display,
+        maybe_applied=maybe_applied,
     )
 
 

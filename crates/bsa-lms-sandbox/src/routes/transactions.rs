@@ -108,6 +108,7 @@ async fn post(app: App, key: LoanKey, body: JsonBody, kind: TxKind) -> ApiResult
     if let Some(tx) = req
         .idempotency_key
         .as_ref()
+        .filter(|_| !store.ignore_idempotency_keys)
         .and_then(|k| loan.idempotency.get(k))
         .and_then(|id| loan.transaction(*id))
     {
