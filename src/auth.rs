@@ -1,6 +1,6 @@
 //! The token manager: mints JWTs with HTTP Basic on the token host, caches
 //! them, refreshes them before they expire, re-mints once after a 401, and can
-//! rotate them in the background (REFERENCE §2.4).
+//! rotate them in the background.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};

@@ -1,5 +1,5 @@
 //! Client construction: arguments first, then `BSA_LMS_*` environment
-//! variables, then the documented staging hosts (REFERENCE §1).
+//! variables, then the documented staging hosts.
 
 use std::net::IpAddr;
 use std::path::PathBuf;

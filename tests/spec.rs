@@ -1607,6 +1607,17 @@ fn user_facing_text_cites_no_internal_document() {
         "src/pagination.rs",
         "src/retry.rs",
         "src/jwt.rs",
+        "src/auth.rs",
+        "src/config.rs",
+        "src/route_guard.rs",
+        "src/token_cache.rs",
+        "src/transport.rs",
+        // the testing kit ships the sandbox to users
+        "crates/bsa-lms-sandbox/README.md",
+        "crates/bsa-lms-sandbox/src/lib.rs",
+        "crates/bsa-lms-sandbox/src/config.rs",
+        "crates/bsa-lms-sandbox/src/server.rs",
+        "crates/bsa-lms-sandbox/src/thread.rs",
     ];
     let citations = [
         "REFERENCE",

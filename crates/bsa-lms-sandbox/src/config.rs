@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-/// Token lifetime of the real service: 365 days (REFERENCE §2.3).
+/// Token lifetime of the real service: 365 days.
 pub const DEFAULT_TOKEN_LIFETIME_SECS: u64 = 31_536_000;
 
 /// How long a client may take to send a request's headers (or, on a kept-alive connection, to
