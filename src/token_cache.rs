@@ -348,6 +348,21 @@ mod tests {
         assert_eq!(cache_in(&dir).read(), None);
     }
 
+    #[test]
+    fn a_fifo_in_place_of_the_file_is_ignored_without_blocking() {
+        let dir = scratch("fifo");
+        let path = std::ffi::CString::new(
+            dir.join("tokens.json")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo has no other preconditions.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        let cache = cache_in(&dir);
+        assert_eq!(cache.read(), None, "a FIFO was read as the token file");
+    }
+
     #[tokio::test]
     async fn the_lock_is_bounded_and_shared_in_process() {
         let dir = scratch("lock");
